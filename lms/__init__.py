@@ -1,0 +1,1 @@
+"""hocvuso: a course platform for the "Bình dân học vụ số" movement."""

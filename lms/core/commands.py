@@ -1,0 +1,120 @@
+"""Core commands: serve, migrate, users, places, set-up link."""
+
+import typer
+from sqlmodel import Session
+
+from lms.settings import Settings
+
+ROLE_HELP = "learner | team_member | staff | admin"
+
+
+def register(cli: typer.Typer) -> None:
+    users = typer.Typer(help="Tài khoản người dùng.", no_args_is_help=True)
+    places = typer.Typer(help="Đơn vị hành chính.", no_args_is_help=True)
+    cli.add_typer(users, name="users")
+    cli.add_typer(places, name="places")
+
+    @cli.command()
+    def migrate() -> None:
+        """Apply database migrations up to the newest version."""
+        from lms import migrations
+
+        settings = Settings()
+        migrations.upgrade(settings)
+        typer.echo("Cơ sở dữ liệu đã được cập nhật.")
+
+    @cli.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, help="Port."),
+        workers: int = typer.Option(1, help="Worker processes."),
+    ) -> None:
+        """Serve the site; prints a one-time set-up link while there is no administrator."""
+        import uvicorn
+
+        settings = Settings()
+        settings.resolved_secret_key()  # create it once, before workers race for it
+        link = first_admin_link(settings)
+        if link:
+            typer.echo("\nChưa có quản trị viên. Mở liên kết sau (dùng được một lần) để tạo:")
+            typer.echo(f"  {link}\n")
+        uvicorn.run(
+            "lms.app:create_app", factory=True, host=host, port=port, workers=workers,
+            access_log=False, proxy_headers=True, log_level="info",
+        )
+
+    @cli.command("setup-link")
+    def setup_link() -> None:
+        """Print a one-time link to create the first administrator."""
+        link = first_admin_link(Settings())
+        typer.echo(link or "Đã có quản trị viên; không cần liên kết thiết lập.")
+
+    @users.command("create")
+    def users_create(
+        phone: str = typer.Option(..., help="Mobile number."),
+        name: str = typer.Option(..., "--name", help="Full name."),
+        role: str = typer.Option("learner", help=ROLE_HELP),
+        commune: int | None = typer.Option(None, help="Commune id (staff, team members)."),
+        password: str = typer.Option(
+            ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
+        ),
+    ) -> None:
+        """Create an account."""
+        from lms.core import services
+        from lms.db import make_engine, write_session
+        from lms.text import InvalidInput
+
+        settings = Settings()
+        engine = make_engine(settings)
+        try:
+            with write_session(engine) as db:
+                user = services.create_user(
+                    db, full_name=name, phone=phone, password=password, role=role,
+                    commune_id=commune, settings=settings,
+                )
+                typer.echo(f"Đã tạo tài khoản #{user.id} ({user.full_name}, vai trò {user.role}).")
+        except (services.ServiceError, InvalidInput) as exc:
+            typer.echo(f"Lỗi: {exc}", err=True)
+            raise typer.Exit(1) from exc
+
+    @places.command("demo")
+    def places_demo() -> None:
+        """Load one example province, commune and villages (safe to run again)."""
+        from lms.core import services
+        from lms.db import make_engine, write_session
+
+        engine = make_engine(Settings())
+        with write_session(engine) as db:
+            commune = services.load_demo_places(db)
+            typer.echo(f"Dữ liệu mẫu: {commune.name} (mã {commune.id}) và các tổ dân phố.")
+
+    @places.command("list")
+    def places_list() -> None:
+        """List provinces, communes and villages with their ids."""
+        from sqlalchemy import select
+
+        from lms.core.models import Place
+        from lms.db import make_engine
+
+        engine = make_engine(Settings())
+        with Session(engine) as db:
+            rows = db.exec(select(Place).order_by(Place.kind, Place.name)).scalars().all()
+        for place in rows:
+            state = "" if place.active else " (ngừng)"
+            typer.echo(f"{place.id:>5}  {place.kind:<8}  {place.name}{state}")
+
+
+def first_admin_link(settings: Settings) -> str | None:
+    """A fresh one-time set-up URL when no administrator exists yet."""
+    from lms.core import services
+    from lms.db import make_engine, write_session
+
+    engine = make_engine(settings)
+    try:
+        with write_session(engine) as db:
+            if services.admin_exists(db):
+                return None
+            token = services.create_setup_token(db)
+    finally:
+        engine.dispose()
+    return f"{settings.base_url.rstrip('/')}/setup/{token}"

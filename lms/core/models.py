@@ -1,0 +1,85 @@
+"""Core tables: places, users, sessions, consents, log-in failures, set-up tokens."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from lms.db import utcnow
+
+
+class Place(SQLModel, table=True):
+    """An administrative unit: province/city → commune/ward → village (thôn, tổ dân phố)."""
+
+    __tablename__ = "core_place"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)  # province | commune | village
+    name: str = Field(max_length=120)
+    parent_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "core_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=100)
+    # Canonical 10-digit form (0xxxxxxxxx); empty for residents without a phone.
+    phone: str | None = Field(default=None, max_length=10, unique=True)
+    password_hash: str | None = Field(default=None, max_length=255)
+    role: str = Field(default="learner", max_length=16, index=True)
+    audience: str | None = Field(default=None, max_length=16, index=True)
+    village_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    # The commune a user belongs to (learners) or administers (staff, team members).
+    commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    birth_year: int | None = Field(default=None)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime | None = Field(default=None)
+
+
+class UserSession(SQLModel, table=True):
+    """A log-in. The cookie holds the token; the table keeps only its digest."""
+
+    __tablename__ = "core_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class Consent(SQLModel, table=True):
+    """Who agreed to which version of a consent text, when, and how."""
+
+    __tablename__ = "core_consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    purpose: str = Field(max_length=40)
+    text_version: str = Field(max_length=40)
+    method: str = Field(max_length=16)  # self | helper
+    helper_id: int | None = Field(default=None, foreign_key="core_user.id")
+    given_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed log-in, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "core_login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # HMAC of the phone number: throttling needs no readable phone numbers.
+    phone_digest: str = Field(max_length=64, index=True)
+    failed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SetupToken(SQLModel, table=True):
+    """A one-time link for creating the first administrator."""
+
+    __tablename__ = "core_setup_token"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,32 @@
+"""The essential plugin: accounts, places, home, health check and staff area entry."""
+
+from typing import Any
+
+from lms.hookspecs import hookimpl
+from lms.plugins import NavItem, PluginMeta
+
+meta = PluginMeta(name="core", label="Lõi hệ thống")
+
+
+@hookimpl
+def register_routers() -> list[Any]:
+    from lms.core.router import router
+
+    return [router]
+
+
+@hookimpl
+def nav_items(user: Any) -> list[NavItem]:
+    if user is None:
+        return [NavItem("Đăng nhập", "/login", 90), NavItem("Đăng ký", "/signup", 91)]
+    items = [NavItem("Tài khoản", "/account", 80)]
+    if user.role in ("staff", "admin"):
+        items.append(NavItem("Quản lý", "/staff", 70))
+    return items
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from lms.core.commands import register
+
+    register(cli)

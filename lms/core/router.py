@@ -1,0 +1,479 @@
+"""Pages of the core: home, sign-up, log-in, account, first administrator, staff area."""
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import func, or_, select, text
+from sqlmodel import Session
+
+from lms import security as access
+from lms.core import services
+from lms.core.models import Consent, Place, User
+from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT, FormErrors, ServiceError
+from lms.db import get_session
+from lms.forms import checkbox, read_form, safe_next
+from lms.security import ROLE_LABELS, SESSION_COOKIE
+from lms.templating import render
+from lms.text import fold
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+def _session_cookie(response: Response, request: Request, token: str) -> None:
+    settings = _settings(request)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
+        samesite="lax", secure=settings.secure_cookies, path="/",
+    )
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/", dependencies=[access.PUBLIC_ROUTE])
+def home(request: Request) -> Any:
+    return render(request, "core/home.html", {"audiences": AUDIENCES})
+
+
+@router.get("/healthz", dependencies=[access.PUBLIC_ROUTE])
+def healthz(db: Session = Depends(get_session)) -> Any:
+    try:
+        db.exec(text("SELECT 1")).one()
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return {"status": "ok", "database": "ok"}
+
+
+# --- Sign-up ----------------------------------------------------------------
+
+
+def _signup_page(request: Request, db: Session, values: dict[str, Any], errors: dict[str, str],
+                 status: int = 200) -> Any:
+    return render(request, "core/signup.html", {
+        "values": values, "errors": errors, "audiences": AUDIENCES,
+        "villages": services.village_choices(db), "consent_text": CONSENT_TEXTS[CURRENT_CONSENT],
+        "next": safe_next(values.get("next") or request.query_params.get("next"), ""),
+    }, status_code=status)
+
+
+@router.get("/signup", dependencies=[access.PUBLIC_ROUTE])
+def signup_form(request: Request, db: Session = Depends(get_session)) -> Any:
+    if request.state.user:
+        return _see_other("/account")
+    values = {"audience": request.query_params.get("audience", "")}
+    return _signup_page(request, db, values, {})
+
+
+@router.post("/signup", dependencies=[access.PUBLIC_ROUTE])
+async def signup_submit(request: Request, db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    data = services.SignupInput(
+        full_name=values.get("full_name", ""), phone=values.get("phone", ""),
+        village_id=values.get("village_id", ""), audience=values.get("audience", ""),
+        birth_year=values.get("birth_year", ""), password=values.get("password", ""),
+        password_confirm=values.get("password_confirm", ""), consent=checkbox(values, "consent"),
+    )
+    settings = _settings(request)
+    try:
+        user = services.signup(db, data=data, settings=settings)
+        token = services.start_session(db, user=user, settings=settings)
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        values.pop("password", None)
+        values.pop("password_confirm", None)
+        return _signup_page(request, db, values, exc.errors, status=422)
+    response = _see_other(safe_next(values.get("next"), "/account?welcome=1"))
+    _session_cookie(response, request, token)
+    return response
+
+
+# --- Log-in and log-out -------------------------------------------------------
+
+
+@router.get("/login", dependencies=[access.PUBLIC_ROUTE])
+def login_form(request: Request) -> Any:
+    next_url = safe_next(request.query_params.get("next"), "")
+    return render(request, "core/login.html", {"values": {"next": next_url}, "errors": {}})
+
+
+@router.post("/login", dependencies=[access.PUBLIC_ROUTE])
+async def login_submit(request: Request, db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    settings = _settings(request)
+    errors: dict[str, str] = {}
+    try:
+        user = services.authenticate(
+            db, phone_raw=values.get("phone", ""), password=values.get("password", ""),
+            settings=settings,
+        )
+        if request.state.session_token:
+            services.end_session(db, token=request.state.session_token)
+        token = services.start_session(db, user=user, settings=settings)
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        errors = exc.errors
+    except ServiceError as exc:
+        # The failure count must be kept even though the log-in failed.
+        db.commit()
+        errors = {"form": exc.message}
+    if errors:
+        values.pop("password", None)
+        status = 429 if "chờ" in errors.get("form", "") else 422
+        return render(request, "core/login.html", {"values": values, "errors": errors},
+                      status_code=status)
+    response = _see_other(safe_next(values.get("next"), "/account"))
+    _session_cookie(response, request, token)
+    return response
+
+
+@router.post("/logout", dependencies=[access.PUBLIC_ROUTE])
+def logout(request: Request, db: Session = Depends(get_session)) -> Any:
+    if request.state.session_token:
+        services.end_session(db, token=request.state.session_token)
+        db.commit()
+    response = _see_other("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- Account ----------------------------------------------------------------
+
+
+@router.get("/account")
+def account(request: Request, user: User = Depends(access.signed_in),
+            db: Session = Depends(get_session)) -> Any:
+    village = db.get(Place, user.village_id) if user.village_id else None
+    commune = db.get(Place, user.commune_id) if user.commune_id else None
+    consents = db.exec(
+        select(Consent).where(Consent.user_id == user.id).order_by(Consent.given_at.desc())
+    ).scalars().all()
+    return render(request, "core/account.html", {
+        "village": village, "commune": commune, "consents": consents,
+        "consent_texts": CONSENT_TEXTS, "audiences": AUDIENCES, "role_labels": ROLE_LABELS,
+        "welcome": request.query_params.get("welcome") == "1",
+        "changed": request.query_params.get("changed") == "1",
+    })
+
+
+@router.get("/account/password")
+def password_form(request: Request, _user: User = Depends(access.signed_in)) -> Any:
+    return render(request, "core/password.html", {"errors": {}})
+
+
+@router.post("/account/password")
+async def password_submit(request: Request, user: User = Depends(access.signed_in),
+                          db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    try:
+        token = services.change_password(
+            db, user=user, current=values.get("current", ""), new=values.get("new", ""),
+            confirm=values.get("confirm", ""), settings=_settings(request),
+        )
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        return render(request, "core/password.html", {"errors": exc.errors}, status_code=422)
+    response = _see_other("/account?changed=1")
+    _session_cookie(response, request, token)
+    return response
+
+
+# --- First administrator ---------------------------------------------------
+
+
+@router.get("/setup/{token}", dependencies=[access.PUBLIC_ROUTE])
+def setup_form(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    if services.admin_exists(db) or not services.setup_token_valid(db, token):
+        raise HTTPException(404)
+    return render(request, "core/setup.html", {"values": {}, "errors": {}, "token": token})
+
+
+@router.post("/setup/{token}", dependencies=[access.PUBLIC_ROUTE])
+async def setup_submit(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    settings = _settings(request)
+    try:
+        user = services.use_setup_token(
+            db, token=token, full_name=values.get("full_name", ""),
+            phone=values.get("phone", ""), password=values.get("password", ""),
+            confirm=values.get("password_confirm", ""), settings=settings,
+        )
+        session_token = services.start_session(db, user=user, settings=settings)
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        raise HTTPException(404) from exc
+    except FormErrors as exc:
+        db.rollback()
+        values.pop("password", None)
+        values.pop("password_confirm", None)
+        return render(request, "core/setup.html",
+                      {"values": values, "errors": exc.errors, "token": token}, status_code=422)
+    response = _see_other("/staff")
+    _session_cookie(response, request, session_token)
+    return response
+
+
+# --- Staff area ----------------------------------------------------------------
+
+
+def _commune_for(db: Session, user: User, requested: Any) -> Place | None:
+    """The commune a staff page works on: a staff member's own; any one for an admin."""
+    if user.role != "admin":
+        return db.get(Place, user.commune_id) if user.commune_id else None
+    commune = None
+    if requested:
+        try:
+            commune = db.get(Place, int(requested))
+        except (TypeError, ValueError):
+            commune = None
+    if commune is None or commune.kind != "commune":
+        commune = db.exec(
+            select(Place).where(Place.kind == "commune").order_by(Place.name).limit(1)
+        ).scalars().first()
+    return commune
+
+
+def _all_communes(db: Session, user: User) -> list[Place]:
+    if user.role != "admin":
+        return []
+    return list(db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name))
+                .scalars().all())
+
+
+@router.get("/staff")
+def staff_home(request: Request, user: User = Depends(access.staff),
+               db: Session = Depends(get_session)) -> Any:
+    commune = _commune_for(db, user, request.query_params.get("commune"))
+    counts = {"users": 0, "villages": 0}
+    if commune:
+        counts["users"] = db.exec(
+            select(func.count()).select_from(User).where(User.commune_id == commune.id)
+        ).one()[0]
+        counts["villages"] = db.exec(
+            select(func.count()).select_from(Place)
+            .where(Place.parent_id == commune.id, Place.kind == "village", Place.active.is_(True))
+        ).one()[0]
+    return render(request, "core/staff_home.html", {
+        "commune": commune, "counts": counts, "communes": _all_communes(db, user),
+        "nav_staff": [item for item in request.app.state.nav_items(request, user)
+                      if item.href.startswith("/staff/")],
+    })
+
+
+def _villages_page(request: Request, db: Session, user: User, commune: Place | None,
+                   errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                   status: int = 200) -> Any:
+    villages = []
+    if commune:
+        villages = db.exec(
+            select(Place).where(Place.parent_id == commune.id, Place.kind == "village")
+            .order_by(Place.active.desc(), Place.name)
+        ).scalars().all()
+    return render(request, "core/villages.html", {
+        "commune": commune, "villages": villages, "communes": _all_communes(db, user),
+        "errors": errors or {}, "values": values or {},
+        "saved": request.query_params.get("saved"),
+    }, status_code=status, block="villages")
+
+
+def _village_in_scope(db: Session, user: User, village_id: int) -> Place:
+    village = db.get(Place, village_id)
+    if village is None or village.kind != "village":
+        raise HTTPException(404)
+    if user.role != "admin" and village.parent_id != user.commune_id:
+        raise HTTPException(404)
+    return village
+
+
+@router.get("/staff/villages")
+def villages(request: Request, user: User = Depends(access.staff),
+             db: Session = Depends(get_session)) -> Any:
+    commune = _commune_for(db, user, request.query_params.get("commune"))
+    return _villages_page(request, db, user, commune)
+
+
+@router.post("/staff/villages")
+async def village_add(request: Request, user: User = Depends(access.staff),
+                      db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    commune = _commune_for(db, user, values.get("commune"))
+    if commune is None:
+        raise HTTPException(404)
+    try:
+        services.add_place(db, kind="village", name=values.get("name", ""), parent_id=commune.id)
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        return _villages_page(request, db, user, commune, exc.errors, values, status=422)
+    return _see_other(f"/staff/villages?commune={commune.id}&saved=1")
+
+
+@router.post("/staff/villages/{village_id}")
+async def village_rename(request: Request, village_id: int, user: User = Depends(access.staff),
+                         db: Session = Depends(get_session)) -> Any:
+    village = _village_in_scope(db, user, village_id)
+    values = await read_form(request)
+    commune = db.get(Place, village.parent_id)
+    try:
+        services.rename_place(db, place=village, name=values.get("name", ""))
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        errors = {f"name-{village_id}": exc.errors["name"]}
+        return _villages_page(request, db, user, commune, errors, status=422)
+    return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
+
+
+@router.post("/staff/villages/{village_id}/active")
+async def village_toggle(request: Request, village_id: int, user: User = Depends(access.staff),
+                         db: Session = Depends(get_session)) -> Any:
+    village = _village_in_scope(db, user, village_id)
+    values = await read_form(request)
+    village.active = values.get("active") == "1"
+    db.add(village)
+    db.commit()
+    return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
+
+
+@router.get("/staff/users")
+def users(request: Request, user: User = Depends(access.staff),
+          db: Session = Depends(get_session)) -> Any:
+    commune = _commune_for(db, user, request.query_params.get("commune"))
+    query = (request.query_params.get("q") or "").strip()[:100]
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows: list[User] = []
+    total = 0
+    if commune:
+        statement = select(User).where(User.commune_id == commune.id)
+        if query:
+            digits = "".join(ch for ch in query if ch.isdigit())
+            conditions = [func.lower(User.full_name).contains(query.lower())]
+            if len(digits) >= 3:
+                conditions.append(User.phone.endswith(digits))
+            statement = statement.where(or_(*conditions))
+        total = db.exec(select(func.count()).select_from(statement.subquery())).one()[0]
+        rows = list(db.exec(statement.order_by(User.full_name).offset((page - 1) * PAGE_SIZE)
+                            .limit(PAGE_SIZE)).scalars().all())
+    villages = {p.id: p.name for p in db.exec(
+        select(Place).where(Place.parent_id == (commune.id if commune else -1))).scalars().all()}
+    return render(request, "core/users.html", {
+        "commune": commune, "rows": rows, "total": total, "q": query, "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)), "villages": villages, "role_labels": ROLE_LABELS,
+        "audiences": AUDIENCES, "communes": _all_communes(db, user), "fold": fold,
+    }, block="results")
+
+
+def _user_in_scope(db: Session, actor: User, user_id: int) -> User:
+    target = db.get(User, user_id)
+    if target is None:
+        raise HTTPException(404)
+    if actor.role != "admin" and target.commune_id != actor.commune_id:
+        raise HTTPException(404)
+    return target
+
+
+def _user_page(request: Request, db: Session, actor: User, target: User,
+               error: str | None = None, status: int = 200) -> Any:
+    village = db.get(Place, target.village_id) if target.village_id else None
+    allowed = (list(ROLE_LABELS) if actor.role == "admin" else ["learner", "team_member"])
+    return render(request, "core/user.html", {
+        "target": target, "village": village, "role_labels": ROLE_LABELS, "audiences": AUDIENCES,
+        "allowed_roles": allowed, "communes": _all_communes(db, actor), "error": error,
+        "saved": request.query_params.get("saved"),
+    }, status_code=status)
+
+
+@router.get("/staff/users/{user_id}")
+def user_detail(request: Request, user_id: int, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
+    return _user_page(request, db, user, _user_in_scope(db, user, user_id))
+
+
+@router.post("/staff/users/{user_id}/role")
+async def user_role(request: Request, user_id: int, user: User = Depends(access.staff),
+                    db: Session = Depends(get_session)) -> Any:
+    target = _user_in_scope(db, user, user_id)
+    values = await read_form(request)
+    commune_id = None
+    if values.get("commune_id"):
+        try:
+            commune_id = int(values["commune_id"])
+        except ValueError:
+            commune_id = None
+    try:
+        services.set_role(db, actor=user, target=target, role=values.get("role", ""),
+                          commune_id=commune_id)
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        return _user_page(request, db, user, db.get(User, user_id), exc.message, status=422)
+    return _see_other(f"/staff/users/{user_id}?saved=role")
+
+
+@router.post("/staff/users/{user_id}/sessions/end")
+def user_end_sessions(request: Request, user_id: int, user: User = Depends(access.staff),
+                      db: Session = Depends(get_session)) -> Any:
+    target = _user_in_scope(db, user, user_id)
+    services.end_all_sessions(db, user_id=target.id)
+    db.commit()
+    return _see_other(f"/staff/users/{user_id}?saved=sessions")
+
+
+@router.get("/staff/places")
+def places(request: Request, _user: User = Depends(access.admin),
+           db: Session = Depends(get_session)) -> Any:
+    return _places_page(request, db)
+
+
+def _places_page(request: Request, db: Session, errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None, status: int = 200) -> Any:
+    provinces = db.exec(select(Place).where(Place.kind == "province").order_by(Place.name)
+                        ).scalars().all()
+    communes = db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)
+                       ).scalars().all()
+    return render(request, "core/places.html", {
+        "provinces": provinces, "communes": communes, "errors": errors or {},
+        "values": values or {},
+    }, status_code=status)
+
+
+@router.post("/staff/places")
+async def place_add(request: Request, _user: User = Depends(access.admin),
+                    db: Session = Depends(get_session)) -> Any:
+    values = await read_form(request)
+    kind = values.get("kind", "")
+    parent_id = None
+    if kind == "commune":
+        try:
+            parent_id = int(values.get("parent_id", ""))
+        except ValueError:
+            return _places_page(request, db, {"parent_id": "Vui lòng chọn tỉnh/thành phố."},
+                                values, status=422)
+    try:
+        services.add_place(db, kind=kind, name=values.get("name", ""), parent_id=parent_id)
+        db.commit()
+    except FormErrors as exc:
+        db.rollback()
+        return _places_page(request, db, exc.errors, values, status=422)
+    except ServiceError as exc:
+        db.rollback()
+        return _places_page(request, db, {"kind": exc.message}, values, status=422)
+    return _see_other("/staff/places")
+
+
+def login_url(next_path: str) -> str:
+    return f"/login?next={quote(next_path)}"

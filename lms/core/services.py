@@ -1,0 +1,496 @@
+"""Accounts, sessions, log-in throttling, consent, places and the first-administrator link."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from passlib.context import CryptContext
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from lms.core.models import (
+    Consent,
+    LoginFailure,
+    Place,
+    SetupToken,
+    User,
+    UserSession,
+)
+from lms.db import utcnow
+from lms.security import ROLES, new_token, token_digest
+from lms.settings import Settings
+from lms.text import InvalidInput, clean_text, nfc, normalize_name, normalize_phone
+
+AUDIENCES = {
+    "can-bo": "Cán bộ, công chức, viên chức",
+    "doanh-nghiep": "Doanh nghiệp, hộ kinh doanh",
+    "to-cong-nghe": "Tổ công nghệ số cộng đồng",
+    "nguoi-dan": "Người dân",
+}
+PLACE_KINDS = {"province": "Tỉnh/Thành phố", "commune": "Xã/Phường", "village": "Thôn/Tổ dân phố"}
+
+# Each consent text is kept forever under its version, so a record always says
+# exactly what the person agreed to.
+CONSENT_TEXTS = {
+    "dang-ky-2026-11": (
+        "Tôi đồng ý để Ủy ban nhân dân xã/phường nơi tôi sinh sống lưu họ tên, số điện "
+        "thoại, thôn/tổ dân phố, nhóm đối tượng và năm sinh của tôi nhằm: (1) tạo tài khoản "
+        "học tập và ghi nhận tiến độ học; (2) cấp và xác minh chứng nhận hoàn thành; "
+        "(3) tổng hợp số liệu thống kê phong trào Bình dân học vụ số (chỉ báo cáo số liệu "
+        "tổng hợp, không công bố thông tin cá nhân). Tôi có thể rút lại sự đồng ý bất cứ "
+        "lúc nào bằng cách liên hệ cán bộ xã/phường."
+    ),
+}
+CURRENT_CONSENT = "dang-ky-2026-11"
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
+COMMON_PASSWORDS = {"12345678", "123456789", "1234567890", "password", "matkhau123", "11111111",
+                    "88888888", "66666666", "00000000", "abc12345", "qwerty123", "iloveyou"}
+
+
+class ServiceError(Exception):
+    """A rule was broken; `code` is stable for tests, `message` is for the user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class FormErrors(Exception):
+    """Field name → Vietnamese message; the form is shown again with the input kept."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+
+# --- Passwords -------------------------------------------------------------
+
+_contexts: dict[tuple[int, int], CryptContext] = {}
+
+
+def password_context(settings: Settings) -> CryptContext:
+    from lms.security import make_password_context
+
+    key = (settings.argon2_time_cost, settings.argon2_memory_cost)
+    if key not in _contexts:
+        _contexts[key] = make_password_context(settings)
+    return _contexts[key]
+
+
+def check_new_password(password: str, confirm: str | None, phone: str | None) -> str | None:
+    """The Vietnamese reason a new password is refused, or None."""
+    if len(password) < PASSWORD_MIN:
+        return f"Mật khẩu cần ít nhất {PASSWORD_MIN} ký tự."
+    if len(password) > PASSWORD_MAX:
+        return f"Mật khẩu tối đa {PASSWORD_MAX} ký tự."
+    if password.lower() in COMMON_PASSWORDS or (phone and phone in password):
+        return "Mật khẩu này quá dễ đoán (không dùng số điện thoại hay dãy số quen thuộc)."
+    if confirm is not None and password != confirm:
+        return "Hai lần nhập mật khẩu không khớp."
+    return None
+
+
+# --- Places ----------------------------------------------------------------
+
+
+def village_choices(db: Session) -> list[tuple[Place, list[Place]]]:
+    """Active communes with their active villages, for a village picker."""
+    communes = db.exec(
+        select(Place).where(Place.kind == "commune", Place.active.is_(True)).order_by(Place.name)
+    ).scalars().all()
+    villages = db.exec(
+        select(Place).where(Place.kind == "village", Place.active.is_(True)).order_by(Place.name)
+    ).scalars().all()
+    by_commune: dict[int, list[Place]] = {}
+    for village in villages:
+        by_commune.setdefault(village.parent_id or 0, []).append(village)
+    return [(commune, by_commune[commune.id]) for commune in communes if commune.id in by_commune]
+
+
+def active_village(db: Session, village_id: Any) -> Place | None:
+    try:
+        village = db.get(Place, int(village_id))
+    except (TypeError, ValueError):
+        return None
+    if village is None or village.kind != "village" or not village.active:
+        return None
+    return village
+
+
+def add_place(db: Session, *, kind: str, name: str, parent_id: int | None) -> Place:
+    if kind not in PLACE_KINDS:
+        raise ServiceError("bad_kind", "Loại đơn vị không hợp lệ.")
+    try:
+        name = clean_text(name, max_length=120)
+    except InvalidInput as exc:
+        raise FormErrors({"name": str(exc)}) from exc
+    if not name:
+        raise FormErrors({"name": "Vui lòng nhập tên."})
+    expected_parent = {"province": None, "commune": "province", "village": "commune"}[kind]
+    if expected_parent is None:
+        parent_id = None
+    else:
+        parent = db.get(Place, parent_id) if parent_id else None
+        if parent is None or parent.kind != expected_parent:
+            raise ServiceError("bad_parent", "Đơn vị cấp trên không hợp lệ.")
+    duplicate = db.exec(
+        select(Place.id).where(
+            Place.kind == kind, Place.parent_id == parent_id, func.lower(Place.name) == name.lower()
+        )
+    ).first()
+    if duplicate:
+        raise FormErrors({"name": "Tên này đã có trong danh sách."})
+    place = Place(kind=kind, name=name, parent_id=parent_id)
+    db.add(place)
+    db.flush()
+    return place
+
+
+def rename_place(db: Session, *, place: Place, name: str) -> Place:
+    try:
+        name = clean_text(name, max_length=120)
+    except InvalidInput as exc:
+        raise FormErrors({"name": str(exc)}) from exc
+    if not name:
+        raise FormErrors({"name": "Vui lòng nhập tên."})
+    duplicate = db.exec(
+        select(Place.id).where(
+            Place.kind == place.kind,
+            Place.parent_id == place.parent_id,
+            func.lower(Place.name) == name.lower(),
+            Place.id != place.id,
+        )
+    ).first()
+    if duplicate:
+        raise FormErrors({"name": "Tên này đã có trong danh sách."})
+    place.name = name
+    db.add(place)
+    return place
+
+
+DEMO_PLACES = {
+    "province": "Thành phố Hà Nội",
+    "commune": "Phường Hoàn Kiếm",
+    "villages": ["Tổ dân phố số 1", "Tổ dân phố số 2", "Tổ dân phố số 3", "Tổ dân phố số 4"],
+}
+
+
+def load_demo_places(db: Session) -> Place:
+    """One example province, commune and villages; running it again adds nothing."""
+
+    def get_or_add(kind: str, name: str, parent_id: int | None) -> Place:
+        found = db.exec(
+            select(Place).where(Place.kind == kind, Place.name == name, Place.parent_id == parent_id)
+        ).scalars().first()
+        return found or add_place(db, kind=kind, name=name, parent_id=parent_id)
+
+    province = get_or_add("province", DEMO_PLACES["province"], None)
+    commune = get_or_add("commune", DEMO_PLACES["commune"], province.id)
+    for name in DEMO_PLACES["villages"]:
+        get_or_add("village", name, commune.id)
+    return commune
+
+
+# --- Accounts --------------------------------------------------------------
+
+
+@dataclass
+class SignupInput:
+    full_name: str = ""
+    phone: str = ""
+    village_id: str = ""
+    audience: str = ""
+    birth_year: str = ""
+    password: str = ""
+    password_confirm: str = ""
+    consent: bool = False
+
+
+def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
+    """Create a learner who signed up themselves, with their consent recorded."""
+    errors: dict[str, str] = {}
+    name = phone = None
+    try:
+        name = normalize_name(data.full_name)
+    except InvalidInput as exc:
+        errors["full_name"] = str(exc)
+    try:
+        phone = normalize_phone(data.phone)
+    except InvalidInput as exc:
+        errors["phone"] = str(exc)
+    village = active_village(db, data.village_id)
+    if village is None:
+        errors["village_id"] = "Vui lòng chọn thôn/tổ dân phố nơi bạn sinh sống."
+    if data.audience not in AUDIENCES:
+        errors["audience"] = "Vui lòng chọn bạn thuộc nhóm nào."
+    birth_year = None
+    if data.birth_year.strip():
+        try:
+            birth_year = parse_birth_year(data.birth_year)
+        except InvalidInput as exc:
+            errors["birth_year"] = str(exc)
+    problem = check_new_password(nfc(data.password), nfc(data.password_confirm), phone)
+    if problem:
+        errors["password"] = problem
+    if not data.consent:
+        errors["consent"] = "Bạn cần đồng ý để chúng tôi lưu thông tin và tạo tài khoản."
+    if phone and "phone" not in errors:
+        exists = db.exec(select(User.id).where(User.phone == phone)).first()
+        if exists:
+            errors["phone"] = (
+                "Số điện thoại này đã có tài khoản. Hãy đăng nhập, hoặc nhờ cán bộ xã hỗ trợ "
+                "nếu bạn quên mật khẩu."
+            )
+    if errors:
+        raise FormErrors(errors)
+    assert village is not None and name and phone
+    user = User(
+        full_name=name,
+        phone=phone,
+        password_hash=password_context(settings).hash(nfc(data.password)),
+        role="learner",
+        audience=data.audience,
+        village_id=village.id,
+        commune_id=village.parent_id,
+        birth_year=birth_year,
+    )
+    db.add(user)
+    db.flush()
+    record_consent(db, user=user, purpose="account", method="self")
+    return user
+
+
+def parse_birth_year(raw: str) -> int:
+    value = clean_text(raw, max_length=4)
+    this_year = utcnow().year
+    if not value.isdigit() or not 1900 <= int(value) <= this_year - 5:
+        raise InvalidInput(f"Năm sinh gồm 4 chữ số, từ 1900 đến {this_year - 5}.")
+    return int(value)
+
+
+def record_consent(
+    db: Session, *, user: User, purpose: str, method: str, helper: User | None = None,
+    version: str = CURRENT_CONSENT,
+) -> Consent:
+    consent = Consent(
+        user_id=user.id, purpose=purpose, text_version=version, method=method,
+        helper_id=helper.id if helper else None,
+    )
+    db.add(consent)
+    return consent
+
+
+def create_user(
+    db: Session, *, full_name: str, phone: str, password: str, role: str, settings: Settings,
+    commune_id: int | None = None, village_id: int | None = None, audience: str | None = None,
+) -> User:
+    """An account made by an administrator (command line or set-up page)."""
+    if role not in ROLES:
+        raise ServiceError("bad_role", f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+    name = normalize_name(full_name)
+    canonical = normalize_phone(phone)
+    problem = check_new_password(nfc(password), None, canonical)
+    if problem:
+        raise ServiceError("weak_password", problem)
+    if db.exec(select(User.id).where(User.phone == canonical)).first():
+        raise ServiceError("phone_taken", "Số điện thoại này đã có tài khoản.")
+    if role in ("staff", "team_member"):
+        commune = db.get(Place, commune_id) if commune_id else None
+        if commune is None or commune.kind != "commune":
+            raise ServiceError("commune_required", "Cán bộ và thành viên tổ cần thuộc một xã.")
+    if village_id is not None:
+        village = active_village(db, village_id)
+        if village is None:
+            raise ServiceError("bad_village", "Thôn/tổ dân phố không hợp lệ.")
+        commune_id = village.parent_id
+    user = User(
+        full_name=name, phone=canonical, role=role, commune_id=commune_id, village_id=village_id,
+        audience=audience, password_hash=password_context(settings).hash(nfc(password)),
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+# --- Log-in, sessions and throttling --------------------------------------
+
+
+def _phone_digest(secret: str, phone: str) -> str:
+    return hmac.new(secret.encode(), f"login:{phone}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_wait(db: Session, *, phone: str, settings: Settings, now: datetime) -> int:
+    """Minutes to wait before this phone may try again (0: go ahead)."""
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    digest = _phone_digest(settings.resolved_secret_key(), phone)
+    failures = db.exec(
+        select(LoginFailure.failed_at)
+        .where(LoginFailure.phone_digest == digest, LoginFailure.failed_at > window_start)
+        .order_by(LoginFailure.failed_at.desc())
+        .limit(settings.login_max_failures)
+    ).scalars().all()
+    if len(failures) < settings.login_max_failures:
+        return 0
+    # The window frees up once the oldest of the last N failures leaves it.
+    free_at = failures[-1] + timedelta(minutes=settings.login_window_minutes)
+    seconds = (free_at - now).total_seconds()
+    return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
+
+
+def authenticate(db: Session, *, phone_raw: str, password: str, settings: Settings) -> User:
+    """The user for these credentials; failures are counted per phone number."""
+    try:
+        phone = normalize_phone(phone_raw)
+    except InvalidInput as exc:
+        raise FormErrors({"phone": str(exc)}) from exc
+    now = utcnow()
+    wait = login_wait(db, phone=phone, settings=settings, now=now)
+    if wait:
+        raise ServiceError(
+            "throttled",
+            f"Bạn đã đăng nhập sai nhiều lần. Vui lòng chờ {wait} phút rồi thử lại.",
+        )
+    context = password_context(settings)
+    user = db.exec(select(User).where(User.phone == phone)).scalars().first()
+    password = nfc(password)
+    if user is None or not user.password_hash or not user.active:
+        # Spend the same time as a real check so timing reveals no account.
+        context.dummy_verify()
+        ok, new_hash = False, None
+    else:
+        ok, new_hash = context.verify_and_update(password, user.password_hash)
+    if not ok:
+        db.add(LoginFailure(phone_digest=_phone_digest(settings.resolved_secret_key(), phone),
+                            failed_at=now))
+        raise ServiceError("bad_credentials", "Số điện thoại hoặc mật khẩu không đúng.")
+    assert user is not None
+    if new_hash:
+        user.password_hash = new_hash
+        db.add(user)
+    db.execute(
+        delete(LoginFailure).where(
+            LoginFailure.phone_digest == _phone_digest(settings.resolved_secret_key(), phone)
+        )
+    )
+    return user
+
+
+def start_session(db: Session, *, user: User, settings: Settings) -> str:
+    """A fresh random session (256 bits) for this log-in; returns the cookie value."""
+    token = new_token(32)
+    now = utcnow()
+    db.add(UserSession(
+        id=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(days=settings.session_days),
+    ))
+    # Expired rows are cleared as people log in, so the table does not grow forever.
+    db.execute(delete(UserSession).where(UserSession.expires_at < now))
+    return token
+
+
+def end_session(db: Session, *, token: str) -> None:
+    db.execute(delete(UserSession).where(UserSession.id == token_digest(token)))
+
+
+def end_all_sessions(db: Session, *, user_id: int) -> int:
+    result = db.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    return result.rowcount or 0
+
+
+def change_password(
+    db: Session, *, user: User, current: str, new: str, confirm: str, settings: Settings
+) -> str:
+    """Sets the new password, ends every session and returns a new one for this browser."""
+    context = password_context(settings)
+    errors: dict[str, str] = {}
+    if not user.password_hash or not context.verify(nfc(current), user.password_hash):
+        errors["current"] = "Mật khẩu hiện tại không đúng."
+    problem = check_new_password(nfc(new), nfc(confirm), user.phone)
+    if problem:
+        errors["new"] = problem
+    if errors:
+        raise FormErrors(errors)
+    user = db.get(User, user.id)  # type: ignore[assignment]
+    user.password_hash = context.hash(nfc(new))
+    user.password_changed_at = utcnow()
+    db.add(user)
+    end_all_sessions(db, user_id=user.id)  # type: ignore[arg-type]
+    return start_session(db, user=user, settings=settings)
+
+
+def set_role(db: Session, *, actor: User, target: User, role: str, commune_id: int | None) -> User:
+    """Change a user's role; staff act only inside their commune and below staff."""
+    if role not in ROLES:
+        raise ServiceError("bad_role", "Vai trò không hợp lệ.")
+    if actor.role != "admin":
+        if role not in ("learner", "team_member") or target.role in ("staff", "admin"):
+            raise ServiceError("forbidden_role", "Cán bộ xã chỉ giao vai trò người học hoặc "
+                               "thành viên tổ công nghệ số.")
+        commune_id = actor.commune_id
+    if target.id == actor.id:
+        raise ServiceError("self_role", "Bạn không thể tự đổi vai trò của mình.")
+    if role in ("staff", "team_member"):
+        commune_id = commune_id or target.commune_id
+        commune = db.get(Place, commune_id) if commune_id else None
+        if commune is None or commune.kind != "commune":
+            raise ServiceError("commune_required", "Cần chọn xã/phường cho vai trò này.")
+        target.commune_id = commune_id
+    target.role = role
+    db.add(target)
+    return target
+
+
+# --- First administrator --------------------------------------------------
+
+
+def admin_exists(db: Session) -> bool:
+    return db.exec(select(User.id).where(User.role == "admin").limit(1)).first() is not None
+
+
+def create_setup_token(db: Session) -> str:
+    token = new_token(32)
+    db.add(SetupToken(digest=token_digest(token)))
+    return token
+
+
+def setup_token_valid(db: Session, token: str) -> bool:
+    return db.get(SetupToken, token_digest(token)) is not None
+
+
+def use_setup_token(
+    db: Session, *, token: str, full_name: str, phone: str, password: str, confirm: str,
+    settings: Settings,
+) -> User:
+    """Create the first administrator; the link dies with its first use."""
+    row = db.get(SetupToken, token_digest(token))
+    if row is None or admin_exists(db):
+        raise ServiceError("setup_used", "Liên kết thiết lập không còn hiệu lực.")
+    errors: dict[str, str] = {}
+    try:
+        name = normalize_name(full_name)
+    except InvalidInput as exc:
+        errors["full_name"] = str(exc)
+    try:
+        canonical = normalize_phone(phone)
+    except InvalidInput as exc:
+        errors["phone"] = str(exc)
+        canonical = None
+    problem = check_new_password(nfc(password), nfc(confirm), canonical)
+    if problem:
+        errors["password"] = problem
+    if canonical and db.exec(select(User.id).where(User.phone == canonical)).first():
+        errors["phone"] = "Số điện thoại này đã có tài khoản."
+    if errors:
+        raise FormErrors(errors)
+    user = User(full_name=name, phone=canonical, role="admin",
+                password_hash=password_context(settings).hash(nfc(password)))
+    db.add(user)
+    db.execute(delete(SetupToken))
+    db.flush()
+    return user

@@ -1,0 +1,53 @@
+"""The core's hook specifications: everything a plugin can contribute."""
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("lms")
+hookimpl = pluggy.HookimplMarker("lms")
+
+
+@hookspec
+def register_routers() -> list[Any]:
+    """Return FastAPI APIRouters to include in the app."""
+
+
+@hookspec
+def template_dirs() -> list[Any]:
+    """Return folders of Jinja templates; the site's templates/ always wins."""
+
+
+@hookspec
+def static_dirs() -> list[Any]:
+    """Return (name, folder) pairs served under /static/<name>/ with hashed names."""
+
+
+@hookspec
+def migration_dirs() -> list[Any]:
+    """Return Alembic version folders of a plugin's own migration branch."""
+
+
+@hookspec
+def nav_items(request: Any, user: Any) -> list[Any]:
+    """Return NavItem entries for the page header, given the request and user (or None)."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add Typer commands or groups to the `lms` command."""
+
+
+@hookspec
+def course_pack_dirs() -> list[Any]:
+    """Return folders holding course packs (one sub-folder per course)."""
+
+
+@hookspec
+def stats_figures(scope: Any, period: Any) -> list[Any]:
+    """Return figures for the statistics dashboard, for a place scope and a period."""
+
+
+@hookspec
+def on_event(event: Any) -> None:
+    """React to a domain event raised by another plugin, after its transaction committed."""

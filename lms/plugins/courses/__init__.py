@@ -1,0 +1,1 @@
+"""Course packs, catalog by audience, lessons and progress."""

@@ -1,0 +1,77 @@
+"""Jinja environment (site templates first, then plugins') and page rendering."""
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block as _render_block
+
+from lms.security import CSRF_FIELD
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(value: datetime) -> datetime:
+    """Vietnam time for display; stored times are UTC."""
+    return value.astimezone(VIETNAM)
+
+
+def make_environment(folders: list[Path]) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders]),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["vn_datetime"] = lambda value: local(value).strftime("%H:%M %d/%m/%Y") if value else ""
+    env.filters["vn_date"] = lambda value: local(value).strftime("%d/%m/%Y") if value else ""
+    env.filters["vn_time"] = lambda value: local(value).strftime("%H:%M") if value else ""
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    state = request.app.state
+    user = getattr(request.state, "user", None)
+    base = {
+        "request": request,
+        "user": user,
+        "csrf_token": request.state.csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "static": state.static.url,
+        "nav_items": state.nav_items(request, user),
+        "site_name": state.settings.site_name,
+    }
+    base.update(context)
+    return base
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The full page, or only `block` when htmx asked for a fragment."""
+    env: Environment = request.app.state.templates
+    ctx = page_context(request, context or {})
+    if block and is_htmx(request):
+        html = _render_block(env, name, block, ctx)
+    else:
+        html = env.get_template(name).render(ctx)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    if block:
+        response.headers["Vary"] = "HX-Request"
+    return response
