@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in flatten(pm.hook.register_routers()):
         app.include_router(router)
     app.mount("/static", app.state.static, name="static")
+    _check_access_policies(app)
 
     _install_error_handlers(app)
     app.add_middleware(
@@ -86,6 +87,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(GZipMiddleware, minimum_size=500)
     return app
+
+
+def _check_access_policies(app: FastAPI) -> None:
+    """Refuse to start when a plugin adds a page without saying who may open it."""
+    from fastapi.routing import APIRoute
+
+    from lms.plugins import PluginError
+    from lms.security import app_routes, route_policy
+
+    missing = [
+        f"{sorted(route.methods)} {route.path}"
+        for route in app_routes(app)
+        if isinstance(route.original_route, APIRoute) and route_policy(route) is None
+    ]
+    if missing:
+        raise PluginError(f"Routes without an access policy: {', '.join(missing)}")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -63,9 +63,8 @@ def writer(engine: Engine) -> Engine:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that commits on success and rolls back on any error."""
-    with Session(writer(engine), expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(writer(engine), expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def get_session(request: Request) -> Iterator[Session]:

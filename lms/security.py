@@ -121,3 +121,13 @@ def route_policy(route: Any) -> AccessPolicy | None:
             return policy
         stack.extend(dependant.dependencies)
     return None
+
+
+def app_routes(app: Any) -> list[Any]:
+    """Every route of the app with its effective path and dependencies.
+
+    FastAPI keeps included routers as branches; this walks them.
+    """
+    from fastapi.routing import iter_route_contexts
+
+    return list(iter_route_contexts(app.routes))

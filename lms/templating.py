@@ -2,8 +2,8 @@
 
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,7 +11,6 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from jinja2_fragments import render_block as _render_block
 
 from lms.security import CSRF_FIELD
-
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

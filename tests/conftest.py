@@ -113,3 +113,29 @@ def make_client(app):
     yield factory
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def install_plugins(tmp_path: Path):
+    """Install test plugins the way a package does: a dist-info with entry points on sys.path."""
+    import importlib
+    import sys
+
+    site = tmp_path / "site-packages"
+    installed: list[str] = []
+
+    def install(entries: dict[str, str], dist: str = "lms-test-plugins") -> None:
+        info = site / f"{dist.replace('-', '_')}-0.0.dist-info"
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0\n")
+        lines = "".join(f"{name} = {target}\n" for name, target in entries.items())
+        (info / "entry_points.txt").write_text(f"[lms.plugins]\n{lines}")
+        if str(site) not in sys.path:
+            sys.path.insert(0, str(site))
+            installed.append(str(site))
+        importlib.invalidate_caches()
+
+    yield install
+    for path in installed:
+        sys.path.remove(path)
+    importlib.invalidate_caches()

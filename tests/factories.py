@@ -88,3 +88,9 @@ def text_of(page: str) -> str:
     """Visible text, roughly: tags stripped, entities decoded, spaces folded."""
     no_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S))
     return re.sub(r"\s+", " ", html.unescape(no_tags)).strip()
+
+
+def fresh(db: Session) -> None:
+    """See what other connections committed: end the snapshot and forget loaded rows."""
+    db.rollback()
+    db.expire_all()

@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
 from lms.db import utcnow
+from lms.text import fold
 
 
 class Place(SQLModel, table=True):
@@ -25,6 +27,9 @@ class User(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=100)
+    # Lowercase without diacritics, kept in step with full_name: search by "lan"
+    # finds "Lân", and SQLite's lower() does not know Vietnamese letters.
+    name_folded: str = Field(default="", max_length=100)
     # Canonical 10-digit form (0xxxxxxxxx); empty for residents without a phone.
     phone: str | None = Field(default=None, max_length=10, unique=True)
     password_hash: str | None = Field(default=None, max_length=255)
@@ -83,3 +88,9 @@ class SetupToken(SQLModel, table=True):
 
     digest: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _fold_name(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
+    user.name_folded = fold(user.full_name)

@@ -361,7 +361,7 @@ def users(request: Request, user: User = Depends(access.staff),
         statement = select(User).where(User.commune_id == commune.id)
         if query:
             digits = "".join(ch for ch in query if ch.isdigit())
-            conditions = [func.lower(User.full_name).contains(query.lower())]
+            conditions = [User.name_folded.contains(fold(query), autoescape=True)]
             if len(digits) >= 3:
                 conditions.append(User.phone.endswith(digits))
             statement = statement.where(or_(*conditions))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from passlib.context import CryptContext
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from lms.core.models import (
@@ -139,17 +139,22 @@ def add_place(db: Session, *, kind: str, name: str, parent_id: int | None) -> Pl
         parent = db.get(Place, parent_id) if parent_id else None
         if parent is None or parent.kind != expected_parent:
             raise ServiceError("bad_parent", "Đơn vị cấp trên không hợp lệ.")
-    duplicate = db.exec(
-        select(Place.id).where(
-            Place.kind == kind, Place.parent_id == parent_id, func.lower(Place.name) == name.lower()
-        )
-    ).first()
-    if duplicate:
+    if _name_taken(db, kind=kind, parent_id=parent_id, name=name):
         raise FormErrors({"name": "Tên này đã có trong danh sách."})
     place = Place(kind=kind, name=name, parent_id=parent_id)
     db.add(place)
     db.flush()
     return place
+
+
+def _name_taken(db: Session, *, kind: str, parent_id: int | None, name: str,
+                but: int | None = None) -> bool:
+    # Compared in Python: SQLite's lower() leaves "Đ" and other non-ASCII letters alone.
+    siblings = db.exec(
+        select(Place.id, Place.name).where(Place.kind == kind, Place.parent_id == parent_id)
+    ).all()
+    wanted = name.casefold()
+    return any(row.name.casefold() == wanted and row.id != but for row in siblings)
 
 
 def rename_place(db: Session, *, place: Place, name: str) -> Place:
@@ -159,15 +164,7 @@ def rename_place(db: Session, *, place: Place, name: str) -> Place:
         raise FormErrors({"name": str(exc)}) from exc
     if not name:
         raise FormErrors({"name": "Vui lòng nhập tên."})
-    duplicate = db.exec(
-        select(Place.id).where(
-            Place.kind == place.kind,
-            Place.parent_id == place.parent_id,
-            func.lower(Place.name) == name.lower(),
-            Place.id != place.id,
-        )
-    ).first()
-    if duplicate:
+    if _name_taken(db, kind=place.kind, parent_id=place.parent_id, name=name, but=place.id):
         raise FormErrors({"name": "Tên này đã có trong danh sách."})
     place.name = name
     db.add(place)

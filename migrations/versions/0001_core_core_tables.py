@@ -1,8 +1,8 @@
 """Core tables: places, users, sessions, consents, log-in failures, set-up tokens.
 
 Revision ID: 0001_core
-Revises: 
-Create Date: 2026-11-29 13:34:36.763581
+Revises:
+Create Date: 2026-11-29
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision: str = '0001_core'
 down_revision: str | Sequence[str] | None = None
@@ -51,6 +50,7 @@ def upgrade() -> None:
     op.create_table('core_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('name_folded', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),

@@ -1,0 +1,106 @@
+"""Home, health check, static files, error pages, layout."""
+
+import gzip
+
+from tests.factories import login, make_places, make_user, text_of
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_broken_database(client, app):
+    from sqlalchemy import create_engine
+
+    good = app.state.engine
+    app.state.engine = create_engine("sqlite:////nonexistent-dir/x.db")
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.state.engine = good
+    assert response.status_code == 503 and response.json()["status"] == "error"
+
+
+def test_home_is_vietnamese_and_mobile_ready(client):
+    page = client.get("/").text
+    assert '<html lang="vi">' in page
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
+    assert "Bình dân học vụ số" in text_of(page)
+    assert "Đăng ký học miễn phí" in text_of(page)
+
+
+def test_static_files_have_hashed_names_and_long_cache(client, app):
+    page = client.get("/").text
+    css_url = app.state.static.url("css/site.css")
+    js_url = app.state.static.url("vendor/htmx-2.0.11.min.js")
+    assert css_url in page and js_url in page
+    assert css_url.startswith("/static/css/site.") and css_url.endswith(".css")
+    css = client.get(css_url)
+    assert css.status_code == 200
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "font-size:18px" in css.text
+    js = client.get(js_url, headers={"accept-encoding": "gzip"})
+    assert js.headers["content-encoding"] == "gzip"
+    assert "htmx" in js.text
+
+
+def test_htmx_is_vendored_with_its_licence(app):
+    licence = app.state.static.path("vendor/htmx-2.0.11.LICENSE").read_text()
+    assert "Zero-Clause BSD" in licence
+
+
+def test_html_is_compressed(client):
+    response = client.get("/signup", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    raw = client.get("/signup", headers={"accept-encoding": "identity"})
+    assert len(gzip.compress(raw.content)) < len(raw.content)
+
+
+def test_unknown_page_is_a_vietnamese_404(client):
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in text_of(response.text)
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_cookies_are_httponly_lax_and_secure_on_https(make_settings, engine, db):
+    from fastapi.testclient import TestClient
+
+    from lms.app import create_app
+
+    user = make_user(db, make_settings())
+    app = create_app(make_settings(base_url="https://hocvuso.example.vn"))
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        csrf_cookie = client.get("/login").headers["set-cookie"]
+        assert "HttpOnly" in csrf_cookie and "SameSite=Lax" in csrf_cookie
+        assert "Secure" in csrf_cookie
+        response = login(client, user.phone)
+    session_cookie = response.headers["set-cookie"]
+    assert "hv_session=" in session_cookie
+    assert "HttpOnly" in session_cookie and "Secure" in session_cookie
+    assert "samesite=lax" in session_cookie.lower()
+
+
+def test_staff_nav_entry_only_for_staff(client, db, settings):
+    places = make_places(db)
+    learner = make_user(db, settings, village=places.villages[0])
+    login(client, learner.phone)
+    assert 'href="/staff"' not in client.get("/").text
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    login(client, staff.phone)
+    assert '<a href="/staff">Quản lý</a>' in client.get("/").text
+
+
+def test_the_suite_runs_on_the_database_it_was_given(engine):
+    import os
+
+    wanted = "postgresql" if os.environ.get("LMS_DATABASE_URL", "").startswith("postgres") \
+        else "sqlite"
+    assert engine.dialect.name == wanted

@@ -1,0 +1,194 @@
+"""The plugin host: a plugin installed through entry points adds pages, nav, templates,
+static files, migrations, commands, course pack folders, figures and event handlers."""
+
+import inspect
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from lms import hookspecs
+from lms.app import create_app
+from lms.cli import build_cli
+from lms.events import DomainEvent, emit
+from lms.plugins import PluginError, build_plugin_manager, flatten
+from tests.factories import login, make_places, make_user, text_of
+
+EVERYTHING = {"everything": "tests.plugins.everything.plugin"}
+
+
+@pytest.fixture
+def everything_app(install_plugins, settings, engine):
+    install_plugins(EVERYTHING)
+    return create_app(settings)
+
+
+def check_register_routers(app, **_):
+    with TestClient(app) as client:
+        page = client.get("/hello")
+    assert page.status_code == 200
+    assert "Xin chào từ plugin" in page.text
+
+
+def check_template_dirs(app, **_):
+    with TestClient(app) as client:
+        page = client.get("/hello").text
+    # The plugin's template extends the site's base layout.
+    assert '<h1 class="hello">' in page and 'lang="vi"' in page
+
+
+def check_static_dirs(app, **_):
+    with TestClient(app) as client:
+        url = app.state.static.url("everything/hello.css")
+        assert url in client.get("/hello").text
+        css = client.get(url)
+    assert css.status_code == 200 and ".hello" in css.text
+    assert "immutable" in css.headers["cache-control"]
+
+
+def check_nav_items(app, **_):
+    with TestClient(app) as client:
+        home = client.get("/").text
+    assert '<a href="/hello">Xin chào</a>' in home
+
+
+def check_register_commands(settings, **_):
+    result = CliRunner().invoke(build_cli(settings), ["hello"])
+    assert result.exit_code == 0 and "Xin chào từ plugin" in result.output
+
+
+def check_course_pack_dirs(app, **_):
+    folders = flatten(app.state.pm.hook.course_pack_dirs())
+    assert any(folder.name == "packs" and (folder / "README.md").exists() for folder in folders)
+
+
+def check_stats_figures(app, **_):
+    figures = flatten(app.state.pm.hook.stats_figures(scope="all", period=None))
+    assert {(f.key, f.value) for f in figures if f.key == "hello"} == {("hello", 42)}
+
+
+def check_on_event(app, **_):
+    from tests.plugins.everything import plugin
+
+    class HelloSaid(DomainEvent):
+        name = "everything.hello_said"
+
+    event = HelloSaid()
+    emit(app.state.pm, event)
+    assert plugin.received_events[-1] is event
+
+
+def check_migration_dirs(settings, database_url, **_):
+    from lms import migrations
+
+    migrations.upgrade(settings, url=database_url)
+    engine = sa.create_engine(database_url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+        assert {"everything_note", "core_user"} <= tables
+        migrations.downgrade(settings, revision="everything@base", url=database_url)
+        assert "everything_note" not in set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+HOOK_CHECKS = {
+    "register_routers": check_register_routers,
+    "template_dirs": check_template_dirs,
+    "static_dirs": check_static_dirs,
+    "migration_dirs": check_migration_dirs,
+    "nav_items": check_nav_items,
+    "register_commands": check_register_commands,
+    "course_pack_dirs": check_course_pack_dirs,
+    "stats_figures": check_stats_figures,
+    "on_event": check_on_event,
+}
+
+
+def test_every_hookspec_has_a_check():
+    specs = {name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+             if hasattr(fn, "lms_spec")}
+    assert specs == set(HOOK_CHECKS), "a hookspec without a test, or a test without a hookspec"
+
+
+def test_the_test_plugin_implements_every_hookspec(install_plugins, settings):
+    install_plugins(EVERYTHING)
+    pm = build_plugin_manager(settings)
+    plugin = pm.get_plugin("everything")
+    implemented = {impl.name for impl in pm.get_hookcallers(plugin)}
+    assert implemented == set(HOOK_CHECKS)
+
+
+@pytest.mark.parametrize("hook", sorted(HOOK_CHECKS))
+def test_hook(hook, install_plugins, make_settings, engine, database_url, tmp_path):
+    install_plugins(EVERYTHING)
+    settings = make_settings()
+    if hook == "migration_dirs":
+        # Migrations run on an empty database of their own.
+        database_url = database_url.replace("test.db", "migrated.db")
+        settings = make_settings(database_url=database_url)
+        if database_url.startswith("postgresql"):
+            with sa.create_engine(database_url).begin() as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS core_place CASCADE")
+                for table in sa.inspect(conn).get_table_names():
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+    app = create_app(settings)
+    HOOK_CHECKS[hook](app=app, settings=settings, database_url=database_url)
+
+
+def test_plugin_page_respects_its_access_policy(everything_app, db, settings):
+    places = make_places(db)
+    learner = make_user(db, settings, village=places.villages[0])
+    member = make_user(db, settings, role="team_member", commune=places.commune)
+    with TestClient(everything_app, follow_redirects=False) as client:
+        assert client.get("/hello/members").status_code == 303
+        login(client, learner.phone)
+        assert client.get("/hello/members").status_code == 403
+    with TestClient(everything_app, follow_redirects=False) as client:
+        login(client, member.phone)
+        assert "Chỉ dành cho tổ" in text_of(client.get("/hello/members").text)
+
+
+def test_a_disabled_plugin_is_not_loaded(install_plugins, make_settings, engine):
+    install_plugins(EVERYTHING)
+    app = create_app(make_settings(plugins_disable=["everything"]))
+    with TestClient(app) as client:
+        assert client.get("/hello").status_code == 404
+        assert "/hello" not in client.get("/").text
+
+
+def test_disable_list_comes_from_the_environment(monkeypatch):
+    from lms.settings import Settings
+
+    monkeypatch.setenv("LMS_PLUGINS_DISABLE", "everything, courses")
+    assert Settings().plugins_disable == ["everything", "courses"]
+
+
+def test_core_cannot_be_disabled(make_settings):
+    with pytest.raises(PluginError, match="essential"):
+        build_plugin_manager(make_settings(plugins_disable=["core"]))
+
+
+def test_missing_requirement_is_a_clear_error(install_plugins, make_settings):
+    install_plugins({"requires_missing": "tests.plugins.requires_missing"})
+    with pytest.raises(PluginError, match="requires_missing requires no_such"):
+        build_plugin_manager(make_settings())
+
+
+def test_a_route_without_access_policy_stops_start_up(install_plugins, make_settings, engine):
+    install_plugins({"no_policy": "tests.plugins.no_policy"})
+    with pytest.raises(PluginError, match="without an access policy: \\['GET'\\] /no-policy"):
+        create_app(make_settings())
+
+
+def test_core_knows_no_plugin_by_name():
+    from pathlib import Path
+
+    import lms
+
+    root = Path(lms.__file__).parent
+    core_files = [p for p in root.rglob("*.py") if "plugins" not in p.relative_to(root).parts[:1]]
+    for path in core_files:
+        source = path.read_text()
+        assert "lms.plugins." not in source, f"{path} imports a plugin"

@@ -1,0 +1,1 @@
+"""A test plugin implementing every core hook."""

@@ -1,0 +1,84 @@
+"""Implements every core hook, so tests can prove each one is honoured."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from fastapi import APIRouter, Depends, Request
+
+from lms import security as access
+from lms.hookspecs import hookimpl
+from lms.plugins import NavItem, PluginMeta
+from lms.templating import render
+
+HERE = Path(__file__).parent
+meta = PluginMeta(name="everything", label="Plugin thử nghiệm", requires=["core"])
+received_events: list[Any] = []
+
+router = APIRouter()
+
+
+@router.get("/hello", dependencies=[access.PUBLIC_ROUTE])
+def hello(request: Request) -> Any:
+    return render(request, "everything/hello.html", {"greeting": "Xin chào từ plugin"})
+
+
+@router.get("/hello/members")
+def hello_members(request: Request, _user: Any = Depends(access.team)) -> Any:
+    return render(request, "everything/hello.html", {"greeting": "Chỉ dành cho tổ"})
+
+
+@hookimpl
+def register_routers() -> list[Any]:
+    return [router]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def static_dirs() -> list[tuple[str, Path]]:
+    return [("everything", HERE / "static")]
+
+
+@hookimpl
+def migration_dirs() -> list[Path]:
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def nav_items(request: Any, user: Any) -> list[NavItem]:
+    return [NavItem("Xin chào", "/hello", 10)]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    @cli.command("hello")
+    def hello_command() -> None:
+        """Say hello (test plugin)."""
+        typer.echo("Xin chào từ plugin")
+
+
+@hookimpl
+def course_pack_dirs() -> list[Path]:
+    return [HERE / "packs"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    value: int
+
+
+@hookimpl
+def stats_figures(scope: Any, period: Any) -> list[Figure]:
+    return [Figure("hello", "Lời chào", 42 if scope == "all" else 0)]
+
+
+@hookimpl
+def on_event(event: Any) -> None:
+    received_events.append(event)
