@@ -139,3 +139,85 @@ def install_plugins(tmp_path: Path):
     for path in installed:
         sys.path.remove(path)
     importlib.invalidate_caches()
+
+
+@pytest.fixture
+def live_server(settings: Settings, engine: sa.Engine, tmp_path: Path):
+    """Start the real server (`lms serve`) in a subprocess; returns its base URL.
+
+    The schema comes from the engine fixture (create_all, which test_migrations
+    proves equal to the migration head)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx2 as httpx
+
+    processes: list[subprocess.Popen] = []
+
+    def start(workers: int = 2, **env_overrides: str) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+        env.update({
+            "LMS_DATABASE_URL": settings.resolved_database_url,
+            "LMS_INSTANCE_DIR": str(settings.instance_dir),
+            "LMS_SECRET_KEY": settings.secret_key,
+            "LMS_ARGON2_TIME_COST": "1",
+            "LMS_ARGON2_MEMORY_COST": "1024",
+            "LMS_BASE_URL": f"http://127.0.0.1:{port}",
+            **env_overrides,
+        })
+        log = (tmp_path / f"server-{port}.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lms", "serve", "--port", str(port), "--workers", str(workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return base
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError((tmp_path / f"server-{port}.log").read_text())
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 "--no-first-run"]
+
+
+@pytest.fixture
+def phone_page():
+    """A headless Chromium tab the size of a cheap Android phone (360×740)."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests may not be skipped in CI: {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740},
+                                      device_scale_factor=2, is_mobile=True, has_touch=True,
+                                      locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()

@@ -40,7 +40,9 @@ def register(cli: typer.Typer) -> None:
             typer.echo(f"  {link}\n")
         uvicorn.run(
             "lms.app:create_app", factory=True, host=host, port=port, workers=workers,
-            access_log=False, proxy_headers=True, log_level="info",
+            # Our own request log names the route, never the raw path: paths may
+            # carry tokens (tickets, set-up links).
+            access_log=False, proxy_headers=True, log_config=log_config(),
         )
 
     @cli.command("setup-link")
@@ -102,6 +104,16 @@ def register(cli: typer.Typer) -> None:
         for place in rows:
             state = "" if place.active else " (ngừng)"
             typer.echo(f"{place.id:>5}  {place.kind:<8}  {place.name}{state}")
+
+
+def log_config() -> dict:
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["lms"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def first_admin_link(settings: Settings) -> str | None:

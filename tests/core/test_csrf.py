@@ -51,3 +51,27 @@ def test_logout_and_staff_actions_need_the_token_too(client, db, settings):
     fresh(db)
     assert db.get(User, learner.id).role == "learner"
     assert post_form(client, "/logout", {}, page="/staff").status_code == 303
+
+
+def test_every_post_form_on_every_page_carries_a_token(client, db, settings):
+    places = make_places(db)
+    learner = make_user(db, settings, village=places.villages[0])
+    anonymous_pages = ["/signup", "/login"]
+    forms_seen = 0
+    for path in anonymous_pages:
+        forms_seen += _check_forms(client.get(path).text, path)
+    admin = make_user(db, settings, role="admin")
+    login(client, admin.phone)
+    for path in ["/", "/account", "/account/password", "/staff", "/staff/villages",
+                 f"/staff/users/{learner.id}", "/staff/places"]:
+        forms_seen += _check_forms(client.get(path).text, path)
+    assert forms_seen >= 12
+
+
+def _check_forms(page: str, path: str) -> int:
+    import re
+
+    forms = re.findall(r'<form[^>]*method="post".*?</form>', page, flags=re.S)
+    for form in forms:
+        assert re.search(r'name="csrf_token" value="[0-9a-f]{64}"', form), (path, form[:200])
+    return len(forms)

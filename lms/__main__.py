@@ -1,0 +1,5 @@
+"""`python -m lms` is the `lms` command."""
+
+from lms.cli import main
+
+main()
