@@ -99,8 +99,6 @@ def test_staff_nav_entry_only_for_staff(client, db, settings):
 
 
 def test_the_suite_runs_on_the_database_it_was_given(engine):
-    import os
+    from tests.conftest import ON_POSTGRES
 
-    wanted = "postgresql" if os.environ.get("LMS_DATABASE_URL", "").startswith("postgres") \
-        else "sqlite"
-    assert engine.dialect.name == wanted
+    assert engine.dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")
