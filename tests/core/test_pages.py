@@ -102,3 +102,14 @@ def test_the_suite_runs_on_the_database_it_was_given(engine):
     from tests.conftest import ON_POSTGRES
 
     assert engine.dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(engine):
+    from tests.conftest import ON_POSTGRES
+
+    if ON_POSTGRES:
+        return
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
