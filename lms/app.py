@@ -71,6 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.nav_items = nav_items
 
+    def page_sections(request: Request, user: Any, slot: str) -> list[Any]:
+        return flatten(pm.hook.page_sections(request=request, user=user, slot=slot))
+
+    app.state.page_sections = page_sections
+
     for router in flatten(pm.hook.register_routers()):
         app.include_router(router)
     app.mount("/static", app.state.static, name="static")
@@ -105,6 +110,15 @@ def _check_access_policies(app: FastAPI) -> None:
         raise PluginError(f"Routes without an access policy: {', '.join(missing)}")
 
 
+def _same_site_referer(request: Request) -> str | None:
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Any:
@@ -113,6 +127,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         target = request.url.path
         if request.url.query:
             target += "?" + request.url.query
+        if request.method != "GET":
+            # After logging in, come back to the page the form was on, not its action.
+            target = _same_site_referer(request) or "/"
         if request.headers.get("hx-request") == "true":
             return HTMLResponse("", headers={"HX-Redirect": f"/login?next={quote(target)}"})
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

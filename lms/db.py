@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import event
@@ -73,3 +74,18 @@ def get_session(request: Request) -> Iterator[Session]:
     bind = engine if request.method in ("GET", "HEAD", "OPTIONS") else writer(engine)
     with Session(bind, expire_on_commit=False) as session:
         yield session
+
+
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted.
+
+    A unique key decides, not a check-then-insert, so a retried request or two
+    workers at once never make a second row."""
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    return (session.execute(statement).rowcount or 0) > 0

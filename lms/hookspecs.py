@@ -51,3 +51,8 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
 @hookspec
 def on_event(event: Any) -> None:
     """React to a domain event raised by another plugin, after its transaction committed."""
+
+
+@hookspec
+def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
+    """Return HTML (markupsafe.Markup) to show in a named slot of a core page: "home", "account"."""

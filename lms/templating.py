@@ -49,6 +49,7 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
         "static": state.static.url,
         "nav_items": state.nav_items(request, user),
         "site_name": state.settings.site_name,
+        "sections": lambda slot: state.page_sections(request, user, slot),
     }
     base.update(context)
     return base

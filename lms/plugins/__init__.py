@@ -51,6 +51,10 @@ def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
         if not isinstance(meta, PluginMeta):
             raise PluginError(f"Plugin {entry.name} ({entry.value}) has no `meta = PluginMeta(...)`")
         loaded[meta.name] = module
+        # A plugin may bring hooks of its own for other plugins to implement.
+        extra_specs = getattr(module, "hookspecs", None)
+        if extra_specs is not None:
+            pm.add_hookspecs(extra_specs)
         pm.register(module, name=meta.name)
     for name, module in loaded.items():
         missing = [req for req in module.meta.requires if req not in loaded]

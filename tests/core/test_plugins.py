@@ -93,7 +93,16 @@ def check_migration_dirs(settings, database_url, **_):
         engine.dispose()
 
 
+def check_page_sections(app, **_):
+    with TestClient(app) as client:
+        home = client.get("/").text
+        account_free = client.get("/login").text
+    assert '<section id="everything-home"><h2>Góc thử nghiệm</h2></section>' in home
+    assert "everything-home" not in account_free
+
+
 HOOK_CHECKS = {
+    "page_sections": check_page_sections,
     "register_routers": check_register_routers,
     "template_dirs": check_template_dirs,
     "static_dirs": check_static_dirs,

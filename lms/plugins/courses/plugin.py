@@ -1,31 +1,64 @@
-"""The courses plugin: content packs, catalog, lessons, progress."""
+"""The courses plugin: content packs, catalog by audience, lessons, progress."""
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
+from lms import paths
 from lms.hookspecs import hookimpl
-from lms.plugins import PluginMeta
+from lms.plugins import NavItem, PluginMeta
+from lms.plugins.courses import hookspecs  # noqa: F401 - offered to other plugins
 
 meta = PluginMeta(name="courses", label="Khóa học")
 
-NOT_YET = (
-    "Chưa hỗ trợ: việc kiểm tra và nạp gói khóa học thuộc issue #3 (course packs), "
-    "chưa được xây dựng. Lệnh này chưa làm gì."
-)
+
+@hookimpl
+def register_routers() -> list[Any]:
+    from lms.plugins.courses.router import router
+
+    return [router]
+
+
+@hookimpl
+def course_pack_dirs() -> list[Path]:
+    return [paths.courses_dir()]
+
+
+@hookimpl
+def nav_items(user: Any) -> list[NavItem]:
+    items = [NavItem("Khóa học", "/courses", 20)]
+    if user is not None:
+        items.append(NavItem("Khóa học của tôi", "/my/courses", 21))
+    return items
+
+
+@hookimpl
+def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
+    from lms.plugins.courses.sections import account_section, home_section
+
+    if slot == "home":
+        return [home_section(request, user)]
+    if slot == "account":
+        return [account_section(request, user)]
+    return []
 
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    courses = typer.Typer(help="Gói khóa học trong courses/.", no_args_is_help=True)
+    courses = typer.Typer(help="Gói khóa học (courses/ và của các plugin).", no_args_is_help=True)
     cli.add_typer(courses, name="courses")
 
     @courses.command("check")
     def check() -> None:
-        """Validate every course pack (not built yet: says so)."""
-        typer.echo(NOT_YET)
+        """Validate every course pack; prints path:line: message for each problem."""
+        from lms.plugins.courses.commands import check_packs
+
+        raise typer.Exit(check_packs())
 
     @courses.command("sync")
     def sync() -> None:
-        """Load course packs into the database (not built yet: says so)."""
-        typer.echo(NOT_YET)
+        """Load course packs into the database (safe to run again)."""
+        from lms.plugins.courses.commands import sync_packs
+
+        raise typer.Exit(sync_packs())

@@ -80,5 +80,14 @@ def stats_figures(scope: Any, period: Any) -> list[Figure]:
 
 
 @hookimpl
+def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
+    from markupsafe import Markup
+
+    if slot == "home":
+        return [Markup('<section id="everything-home"><h2>Góc thử nghiệm</h2></section>')]
+    return []
+
+
+@hookimpl
 def on_event(event: Any) -> None:
     received_events.append(event)

@@ -1,0 +1,53 @@
+"""`lms courses check` and `lms courses sync`."""
+
+from pathlib import Path
+
+import typer
+
+from lms.plugins import build_plugin_manager, flatten
+from lms.settings import Settings
+
+
+def pack_dirs(settings: Settings) -> list[Path]:
+    pm = build_plugin_manager(settings)
+    return [Path(folder) for folder in flatten(pm.hook.course_pack_dirs())]
+
+
+def check_packs(settings: Settings | None = None) -> int:
+    from lms.plugins.courses.packs import load_packs
+
+    settings = settings or Settings()
+    packs, problems = load_packs(pack_dirs(settings))
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} lỗi trong các gói khóa học.", err=True)
+        return 1
+    lessons = sum(len(pack.lessons) for pack in packs)
+    typer.echo(f"Các gói khóa học hợp lệ: {len(packs)} khóa, {lessons} bài học.")
+    return 0
+
+
+def sync_packs(settings: Settings | None = None) -> int:
+    from lms.db import make_engine, write_session
+    from lms.plugins.courses import services
+    from lms.plugins.courses.packs import load_packs
+
+    settings = settings or Settings()
+    packs, problems = load_packs(pack_dirs(settings))
+    if problems:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        typer.echo("Chưa nạp gì: hãy sửa các lỗi trên rồi chạy lại.", err=True)
+        return 1
+    engine = make_engine(settings)
+    try:
+        with write_session(engine) as db:
+            report = services.sync_packs(db, packs)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Đã nạp khóa học: {len(report.created)} mới, {len(report.updated)} cập nhật, "
+        f"{len(report.retired)} ngừng, {len(report.unchanged)} không đổi."
+    )
+    return 0

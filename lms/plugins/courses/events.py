@@ -1,0 +1,20 @@
+"""Domain events raised by the courses plugin."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from lms.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class LessonsCompleted(DomainEvent):
+    name: ClassVar[str] = "courses.lessons_completed"
+    user_id: int
+    course_id: int
+
+
+@dataclass(frozen=True)
+class CourseCompleted(DomainEvent):
+    name: ClassVar[str] = "courses.completed"
+    user_id: int
+    course_id: int

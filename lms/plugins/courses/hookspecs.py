@@ -1,0 +1,11 @@
+"""Hooks the courses plugin offers to others."""
+
+from typing import Any
+
+from lms.hookspecs import hookspec
+
+
+@hookspec
+def course_requirements(db: Any, course: Any, user_id: int) -> list[Any]:
+    """Return Requirement entries besides the lessons that must be met to complete `course`
+    (the quiz plugin answers "passed the quiz?")."""

@@ -1,0 +1,102 @@
+"""Tables of the courses plugin: courses, lessons, enrolments, lesson progress."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from lms.db import utcnow
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "courses_course"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    title: str = Field(max_length=200)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    audiences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    prerequisites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    estimated_minutes: int = Field(default=0)
+    version: int = Field(default=1)
+    position: int = Field(default=0)
+    # The quiz as written in quiz.yaml; the quiz plugin reads it through services.
+    quiz: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    content_hash: str = Field(default="", max_length=64)
+    retired: bool = Field(default=False)
+    synced_at: datetime = Field(default_factory=utcnow)
+
+
+class Lesson(SQLModel, table=True):
+    __tablename__ = "courses_lesson"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses_course.id", index=True)
+    slug: str = Field(max_length=80)
+    title: str = Field(max_length=200)
+    position: int = Field(default=0)
+    body_md: str = Field(sa_column=Column(Text, nullable=False))
+    # Rendered and sanitised once at sync, so a page view does no Markdown work.
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    excerpt: str = Field(default="", max_length=300)
+    word_count: int = Field(default=0)
+    content_hash: str = Field(default="", max_length=64)
+    # A lesson dropped from its pack is retired, never deleted: progress stays.
+    retired: bool = Field(default=False)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Enrolment(SQLModel, table=True):
+    __tablename__ = "courses_enrolment"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    course_id: int = Field(foreign_key="courses_course.id", index=True)
+    enrolled_at: datetime = Field(default_factory=utcnow)
+    # Who enrolled the learner when it was not themselves (a team member, an event).
+    enrolled_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    lessons_completed_at: datetime | None = Field(default=None)
+    completed_at: datetime | None = Field(default=None, index=True)
+
+
+class LessonProgress(SQLModel, table=True):
+    __tablename__ = "courses_lesson_progress"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    lesson_id: int = Field(foreign_key="courses_lesson.id", index=True)
+    course_id: int = Field(foreign_key="courses_course.id", index=True)
+    completed_at: datetime = Field(default_factory=utcnow, index=True)
+    # Set when a team member confirmed learning done in person.
+    confirmed_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+
+
+class CatalogState(SQLModel, table=True):
+    """One row whose version rises with every sync that changed something;
+    workers compare it to drop their cached outlines."""
+
+    __tablename__ = "courses_catalog_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+
+
+class CourseAsset(SQLModel, table=True):
+    """An image of a pack, kept in the database so every host serves the same bytes."""
+
+    __tablename__ = "courses_asset"
+    __table_args__ = (UniqueConstraint("course_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses_course.id", index=True)
+    name: str = Field(max_length=120)
+    digest: str = Field(max_length=16)
+    media_type: str = Field(max_length=40)
+    width: int = Field(default=0)
+    height: int = Field(default=0)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,681 @@
+"""Read course packs from disk and check them against the format in courses/README.md."""
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lms.core.services import AUDIENCES
+
+DOMAINS = {
+    "khai-thac-du-lieu": "Khai thác dữ liệu và thông tin",
+    "giao-tiep-hop-tac": "Giao tiếp và hợp tác",
+    "sang-tao-noi-dung": "Sáng tạo nội dung số",
+    "an-toan": "An toàn",
+    "giai-quyet-van-de": "Giải quyết vấn đề",
+    "ung-dung-ai": "Ứng dụng trí tuệ nhân tạo",
+}
+MAX_IMAGE_BYTES = 150 * 1024
+_DEFAULT_PASS_MARK = 80
+_DEFAULT_COOLDOWN_MINUTES = 0
+_QUESTION_TYPES = ("single_choice", "multiple_choice", "true_false", "ordering")
+_SCORINGS = ("all_or_nothing", "partial")
+_REQUIRED_COURSE_KEYS = ("slug", "title", "audiences", "summary", "estimated_minutes", "version", "lessons")
+
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+_WORD = re.compile(r"\w")
+_TEXT_SUFFIXES = {".md", ".yaml", ".yml"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    slug: str
+    title: str
+    position: int
+    path: Path
+    body_md: str
+    word_count: int
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    path: Path
+    pass_mark: int
+    cooldown_minutes: int
+    questions: list[dict]
+
+
+@dataclass(frozen=True)
+class CoursePack:
+    slug: str
+    title: str
+    audiences: list[str]
+    summary: str
+    estimated_minutes: int
+    version: int
+    domains: list[str]
+    prerequisites: list[str]
+    lessons: list[LessonSpec]
+    quiz: QuizSpec | None
+    folder: Path
+    assets: dict[str, Path]
+    content_hash: str
+
+
+# --- YAML that remembers line numbers ----------------------------------------
+
+
+class _Map(dict):
+    """A YAML mapping that knows the line it starts on and the line of each key."""
+
+    line = 1
+    key_lines: dict[str, int]  # set by the loader
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Seq(list):
+    """A YAML sequence that knows the line it starts on and the line of each item."""
+
+    line = 1
+    item_lines: list[int]  # set by the loader
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings and sequences carry 1-based line numbers."""
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode):
+    data = _Map()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {
+        key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)
+    }
+    yield data  # yielded first so that recursive structures resolve, as PyYAML does
+    data.update(loader.construct_mapping(node))
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode):
+    data = _Seq()
+    data.line = node.start_mark.line + 1
+    data.item_lines = [item.start_mark.line + 1 for item in node.value]
+    yield data
+    data.extend(loader.construct_sequence(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def _plain(value: Any) -> Any:
+    """The same data with ordinary dicts and lists, for code outside this module."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+# --- Small helpers ------------------------------------------------------------
+
+
+@dataclass
+class _Report:
+    """Collects problems for one file."""
+
+    problems: list[Problem]
+    path: Path
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _is_int(value: Any) -> bool:
+    # YAML `true` is a bool, and bool is an int in Python: refuse it.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _first_non_nfc_line(text: str) -> int | None:
+    if unicodedata.is_normalized("NFC", text):
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not unicodedata.is_normalized("NFC", line):
+            return number
+    return 1
+
+
+def _word_count(markdown: str) -> int:
+    """Words a reader sees: space-separated pieces holding a letter or digit (not `##` or `-`)."""
+    return sum(1 for piece in markdown.split() if _WORD.search(piece))
+
+
+# --- Reading files ------------------------------------------------------------
+
+
+def _read_texts(folder: Path, problems: list[Problem]) -> dict[Path, str]:
+    """Every Markdown and YAML file of the pack, decoded; reports non-UTF-8 and non-NFC text."""
+    texts: dict[Path, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix not in _TEXT_SUFFIXES or not path.is_file():
+            continue
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            problems.append(Problem(path, line, "Tệp không phải UTF-8; hãy lưu lại với bảng mã UTF-8."))
+            continue
+        texts[path] = text
+        line = _first_non_nfc_line(text)
+        if line is not None:
+            problems.append(Problem(path, line, (
+                "Văn bản chưa chuẩn hóa Unicode NFC (dấu tiếng Việt bị tách khỏi chữ); "
+                "hãy lưu lại ở dạng Unicode dựng sẵn (NFC).")))
+    return texts
+
+
+def _parse_mapping(path: Path, texts: dict[Path, str], problems: list[Problem]) -> _Map | None:
+    text = texts.get(path)
+    if text is None:  # unreadable: already reported by _read_texts
+        return None
+    loader = _LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        detail = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path, mark.line + 1 if mark else 1, f"YAML không hợp lệ: {detail}."))
+        return None
+    finally:
+        loader.dispose()
+    if not isinstance(data, _Map):
+        problems.append(Problem(path, getattr(data, "line", 1), (
+            f"{path.name} phải là một bảng “khóa: giá trị” ở cấp ngoài cùng.")))
+        return None
+    return data
+
+
+# --- course.yaml ----------------------------------------------------------------
+
+
+def _text_field(data: _Map, key: str, report: _Report) -> str | None:
+    if key not in data:
+        return None  # reported as missing
+    if not _is_text(data[key]):
+        report.add(data.line_of(key), f"“{key}” phải là một đoạn chữ không rỗng.")
+        return None
+    return data[key]
+
+
+def _positive_int_field(data: _Map, key: str, report: _Report) -> int | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not _is_int(value) or value < 1:
+        report.add(data.line_of(key), f"“{key}” phải là số nguyên dương (ví dụ 35), không phải “{value}”.")
+        return None
+    return value
+
+
+def _check_slug(data: _Map, folder: Path, report: _Report) -> str | None:
+    if "slug" not in data:
+        return None
+    slug, line = data["slug"], data.line_of("slug")
+    if not isinstance(slug, str) or not _SLUG.match(slug):
+        report.add(line, (
+            f"Mã khóa học “{slug}” không hợp lệ: chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang "
+            "(ví dụ vneid-va-dich-vu-cong)."))
+        return None
+    if slug != folder.name:
+        report.add(line, f"Mã khóa học “{slug}” phải trùng với tên thư mục “{folder.name}”.")
+    return slug
+
+
+def _choice_list(
+    data: _Map, key: str, allowed: dict[str, str], noun: str, report: _Report,
+) -> list[str] | None:
+    """A list whose items all come from `allowed`; audiences must have at least one item."""
+    required = key in _REQUIRED_COURSE_KEYS
+    if key not in data:
+        return None if required else []
+    value = data[key]
+    if not isinstance(value, list) or (required and not value):
+        at_least = "có ít nhất một mục" if required else "(có thể rỗng: [])"
+        example = next(iter(allowed))
+        report.add(data.line_of(key), f"“{key}” phải là một danh sách {at_least}, ví dụ [{example}].")
+        return None
+    ok = True
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or item not in allowed:
+            choices = ", ".join(allowed)
+            report.add(value.line_of(index), f"{noun} “{item}” không hợp lệ; chỉ được chọn: {choices}.")
+            ok = False
+    return list(value) if ok else None
+
+
+def _prerequisite_list(data: _Map, report: _Report) -> list[tuple[str, int]] | None:
+    """Prerequisite slugs with their lines; whether they exist is checked once every pack is read."""
+    value = data.get("prerequisites", [])
+    if not isinstance(value, list):
+        report.add(data.line_of("prerequisites"), "“prerequisites” phải là danh sách mã khóa học, ví dụ [].")
+        return None
+    result = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not _SLUG.match(item):
+            report.add(value.line_of(index), f"Khóa học tiên quyết “{item}” không phải mã khóa học hợp lệ.")
+            return None
+        result.append((item, value.line_of(index)))
+    return result
+
+
+def _course_fields(data: _Map, folder: Path, report: _Report) -> dict[str, Any]:
+    for key in _REQUIRED_COURSE_KEYS:
+        if key not in data:
+            report.add(data.line, f"course.yaml thiếu mục bắt buộc “{key}”.")
+    return {
+        "slug": _check_slug(data, folder, report),
+        "title": _text_field(data, "title", report),
+        "audiences": _choice_list(data, "audiences", AUDIENCES, "Đối tượng", report),
+        "summary": _text_field(data, "summary", report),
+        "estimated_minutes": _positive_int_field(data, "estimated_minutes", report),
+        "version": _positive_int_field(data, "version", report),
+        "domains": _choice_list(data, "domains", DOMAINS, "Lĩnh vực năng lực số", report),
+        "prerequisites": _prerequisite_list(data, report),
+    }
+
+
+def _lesson_entries(data: _Map, report: _Report) -> list[tuple[str, str, int]]:
+    """(slug, title, line) of each well-formed lesson entry, in course.yaml order."""
+    lessons = data.get("lessons")
+    if lessons is None:
+        return []
+    if not isinstance(lessons, list) or not lessons:
+        report.add(data.line_of("lessons"), "“lessons” phải là danh sách có ít nhất một bài học.")
+        return []
+    entries: list[tuple[str, str, int]] = []
+    first_line: dict[str, int] = {}
+    for index, entry in enumerate(lessons):
+        line = lessons.line_of(index)
+        if not isinstance(entry, dict) or not _is_text(entry.get("slug")) or not _is_text(entry.get("title")):
+            report.add(line, "Mỗi bài học cần có cả “slug” và “title”, ví dụ {slug: vneid-la-gi, title: …}.")
+            continue
+        slug = entry["slug"]
+        if not _SLUG.match(slug):
+            # The slug names a file: anything but [a-z0-9-] could point outside the pack.
+            report.add(line, f"Mã bài học “{slug}” không hợp lệ: chỉ dùng chữ thường không dấu, số và “-”.")
+        elif slug in first_line:
+            report.add(line, f"Mã bài học “{slug}” bị trùng (đã dùng ở dòng {first_line[slug]}).")
+        else:
+            first_line[slug] = line
+            entries.append((slug, entry["title"], line))
+    return entries
+
+
+# --- Lessons and assets -------------------------------------------------------
+
+
+def _load_assets(folder: Path, problems: list[Problem]) -> dict[str, Path]:
+    assets_dir = folder / "assets"
+    if not assets_dir.is_dir():
+        return {}
+    assets: dict[str, Path] = {}
+    for path in sorted(assets_dir.iterdir()):
+        if path.name.startswith("."):  # .DS_Store and the like
+            continue
+        if not path.is_file():
+            problems.append(Problem(path, 1, "Thư mục assets/ chỉ chứa tệp ảnh, không chứa thư mục con."))
+            continue
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            problems.append(Problem(path, 1, (
+                f"Ảnh quá lớn: {size // 1024} KB, tối đa {MAX_IMAGE_BYTES // 1024} KB; "
+                "hãy nén hoặc thu nhỏ ảnh (người học thường dùng mạng di động).")))
+        assets[path.name] = path
+    return assets
+
+
+def _check_lesson_body(path: Path, body: str, assets: dict[str, Path], problems: list[Problem]) -> None:
+    lines = body.splitlines()
+    first = next(((n, line) for n, line in enumerate(lines, 1) if line.strip()), None)
+    if first is None:
+        problems.append(Problem(path, 1, "Bài học chưa có nội dung."))
+        return
+    number, line = first
+    if line.startswith("# ") or line.strip() == "#":
+        problems.append(Problem(path, number, (
+            "Bài học không được mở đầu bằng tiêu đề “# …”: tiêu đề đã có trong course.yaml; "
+            "hãy bắt đầu bằng nội dung, dùng “##” cho các mục.")))
+    for number, line in enumerate(lines, 1):
+        for match in _IMAGE.finditer(line):
+            _check_image(path, number, match.group(1), assets, problems)
+
+
+def _check_image(
+    path: Path, line: int, target: str, assets: dict[str, Path], problems: list[Problem],
+) -> None:
+    name = target.removeprefix("assets/")
+    if name == target or "/" in name:
+        problems.append(Problem(path, line, (
+            f"Ảnh “{target}” phải nằm trong thư mục assets/ của gói và được ghi dạng assets/tên-tệp.png.")))
+    elif name not in assets:
+        problems.append(Problem(path, line, (
+            f"Không tìm thấy ảnh “{target}”: thư mục assets/ không có tệp “{name}”.")))
+
+
+def _load_lessons(
+    folder: Path, entries: list[tuple[str, str, int]], texts: dict[Path, str],
+    assets: dict[str, Path], report: _Report,
+) -> list[LessonSpec]:
+    lessons = []
+    for position, (slug, title, line) in enumerate(entries, 1):
+        path = folder / f"{slug}.md"
+        if path not in texts:
+            if not path.is_file():  # an unreadable file was reported already
+                report.add(line, f"Không tìm thấy tệp bài học “{slug}.md” bên cạnh course.yaml.")
+            continue
+        body = texts[path]
+        _check_lesson_body(path, body, assets, report.problems)
+        lessons.append(LessonSpec(slug, title, position, path, body, _word_count(body)))
+    return lessons
+
+
+# --- quiz.yaml ------------------------------------------------------------------
+
+
+def _bounded_int(
+    data: _Map, key: str, default: int, low: int, high: int | None, hint: str, report: _Report,
+) -> int:
+    value = data.get(key, default)
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        report.add(data.line_of(key), f"“{key}” phải là {hint}, không phải “{value}”.")
+        return default
+    return value
+
+
+def _check_items(question: _Map, key: str, noun: str, who: str, report: _Report) -> list[str] | None:
+    """Options or steps: at least two, each with a unique id and a text; returns their ids."""
+    items = question.get(key)
+    if not isinstance(items, list) or len(items) < 2:
+        report.add(question.line, f"{who}: cần ít nhất 2 {noun} trong “{key}”.")
+        return None
+    ids: list[str] = []
+    ok = True
+    for index, item in enumerate(items):
+        line = items.line_of(index)
+        if not isinstance(item, dict) or not _is_text(item.get("id")) or not _is_text(item.get("text")):
+            report.add(line, f"{who}: mỗi {noun} cần có “id” và “text” không rỗng.")
+            ok = False
+        elif item["id"] in ids:
+            report.add(line, f"{who}: mã {noun} “{item['id']}” bị trùng.")
+            ok = False
+        else:
+            ids.append(item["id"])
+    return ids if ok else None
+
+
+def _answer_points_nowhere(
+    question: _Map, who: str, answers: list[str], ids: list[str], report: _Report,
+) -> None:
+    # Reported on the question's own line: the answer is a property of the whole question.
+    report.add(question.line, (
+        f"{who}: đáp án “{', '.join(answers)}” không trỏ tới lựa chọn nào (các lựa chọn: {', '.join(ids)})."))
+
+
+def _check_single_choice(question: _Map, who: str, report: _Report) -> None:
+    ids = _check_items(question, "options", "lựa chọn", who, report)
+    answer = question.get("answer")
+    if not _is_text(answer):
+        report.add(question.line, f"{who}: “answer” phải là mã của lựa chọn đúng, ví dụ b.")
+    elif ids is not None and answer not in ids:
+        _answer_points_nowhere(question, who, [answer], ids, report)
+
+
+def _check_multiple_choice(question: _Map, who: str, report: _Report) -> None:
+    ids = _check_items(question, "options", "lựa chọn", who, report)
+    scoring = question.get("scoring", _SCORINGS[0])
+    if scoring not in _SCORINGS:
+        choices = ", ".join(_SCORINGS)
+        report.add(question.line, f"{who}: cách chấm “{scoring}” không hợp lệ; chỉ được dùng: {choices}.")
+    answer = question.get("answer")
+    if not isinstance(answer, list) or not answer or not all(_is_text(item) for item in answer):
+        report.add(question.line, f"{who}: “answer” phải là danh sách mã các lựa chọn đúng, ví dụ [a, c].")
+        return
+    nowhere = [item for item in answer if ids is not None and item not in ids]
+    if nowhere:
+        _answer_points_nowhere(question, who, nowhere, ids or [], report)
+    elif len(set(answer)) != len(answer):
+        report.add(question.line, f"{who}: “answer” có mã lựa chọn bị lặp.")
+
+
+def _check_true_false(question: _Map, who: str, report: _Report) -> None:
+    if not isinstance(question.get("answer"), bool):
+        report.add(question.line, f"{who}: “answer” phải là true hoặc false (không đặt trong dấu ngoặc kép).")
+
+
+def _check_ordering(question: _Map, who: str, report: _Report) -> None:
+    _check_items(question, "steps", "bước", who, report)
+
+
+_TYPE_CHECKS: dict[str, Callable[[_Map, str, _Report], None]] = {
+    "single_choice": _check_single_choice,
+    "multiple_choice": _check_multiple_choice,
+    "true_false": _check_true_false,
+    "ordering": _check_ordering,
+}
+
+
+def _check_question(
+    question: Any, line: int, lessons: list[str], first_line: dict[str, int], report: _Report,
+) -> None:
+    if not isinstance(question, _Map):
+        report.add(line, "Mỗi câu hỏi phải là một bảng “khóa: giá trị” (id, type, lesson, prompt, …).")
+        return
+    qid = question.get("id")
+    who = f"Câu hỏi “{qid}”" if _is_text(qid) else "Câu hỏi"
+    if not _is_text(qid):
+        report.add(line, "Câu hỏi thiếu “id” (mã câu hỏi, ví dụ q1).")
+    elif qid in first_line:
+        report.add(line, f"Mã câu hỏi “{qid}” bị trùng với câu ở dòng {first_line[qid]}.")
+    else:
+        first_line[qid] = line
+    for key, what in (("prompt", "nội dung câu hỏi"), ("explanation", "lời giải thích đáp án")):
+        if not _is_text(question.get(key)):
+            report.add(line, f"{who}: thiếu “{key}” ({what}).")
+    lesson = question.get("lesson")
+    if not isinstance(lesson, str) or lesson not in lessons:
+        choices = ", ".join(lessons)
+        report.add(line, f"{who}: bài học “{lesson}” không có trong khóa này; chọn một trong: {choices}.")
+    kind = question.get("type")
+    check = _TYPE_CHECKS.get(kind) if isinstance(kind, str) else None
+    if check is None:
+        choices = ", ".join(_QUESTION_TYPES)
+        report.add(line, f"{who}: loại câu hỏi “{kind}” không hợp lệ; chỉ được dùng: {choices}.")
+    else:
+        check(question, who, report)
+
+
+def _load_quiz(
+    path: Path, texts: dict[Path, str], lessons: list[str], problems: list[Problem],
+) -> QuizSpec | None:
+    if not path.is_file():
+        return None  # a course without a quiz is allowed
+    data = _parse_mapping(path, texts, problems)
+    if data is None:
+        return None
+    report = _Report(problems, path)
+    before = len(problems)
+    pass_mark = _bounded_int(data, "pass_mark", _DEFAULT_PASS_MARK, 1, 100, "số nguyên từ 1 đến 100", report)
+    cooldown = _bounded_int(data, "cooldown_minutes", _DEFAULT_COOLDOWN_MINUTES, 0, None,
+                            "số nguyên không âm (0 nếu không phải chờ)", report)
+    questions = data.get("questions")
+    if not isinstance(questions, list) or not questions:
+        report.add(data.line_of("questions"), "quiz.yaml cần mục “questions” có ít nhất một câu hỏi.")
+        return None
+    first_line: dict[str, int] = {}
+    for index, question in enumerate(questions):
+        _check_question(question, questions.line_of(index), lessons, first_line, report)
+    if len(problems) > before:
+        return None
+    return QuizSpec(path, pass_mark, cooldown, _plain(questions))
+
+
+# --- One pack, then all of them -------------------------------------------------
+
+
+def _content_hash(
+    folder: Path, lessons: list[LessonSpec], quiz: QuizSpec | None, assets: dict[str, Path],
+) -> str:
+    files = [folder / "course.yaml", *(lesson.path for lesson in lessons)]
+    if quiz is not None:
+        files.append(quiz.path)
+    files += [assets[name] for name in sorted(assets)]
+    digest = hashlib.sha256()
+    for path in files:
+        data = path.read_bytes()
+        # Name and length go in too, so moving text from one file to the next changes the hash.
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Draft:
+    """One folder as read so far; `pack` is set only when the folder itself has no problem."""
+
+    folder: Path
+    slug: str | None = None
+    slug_line: int = 1
+    prerequisites: list[tuple[str, int]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    pack: CoursePack | None = None
+
+    @property
+    def course_path(self) -> Path:
+        return self.folder / "course.yaml"
+
+
+def _load_pack(folder: Path) -> _Draft:
+    draft = _Draft(folder)
+    problems = draft.problems
+    texts = _read_texts(folder, problems)
+    data = _parse_mapping(draft.course_path, texts, problems)
+    if data is None:
+        return draft
+    report = _Report(problems, draft.course_path)
+    fields = _course_fields(data, folder, report)
+    draft.slug, draft.slug_line = fields["slug"], data.line_of("slug")
+    draft.prerequisites = fields["prerequisites"] or []
+    entries = _lesson_entries(data, report)
+    assets = _load_assets(folder, problems)
+    lessons = _load_lessons(folder, entries, texts, assets, report)
+    quiz = _load_quiz(folder / "quiz.yaml", texts, [slug for slug, _, _ in entries], problems)
+    if not problems:
+        fields["prerequisites"] = [slug for slug, _ in draft.prerequisites]
+        draft.pack = CoursePack(**fields, lessons=lessons, quiz=quiz, folder=folder, assets=assets,
+                                content_hash=_content_hash(folder, lessons, quiz, assets))
+    return draft
+
+
+def _pack_folders(directory: Path, problems: list[Problem]) -> list[Path]:
+    if not directory.is_dir():
+        problems.append(Problem(directory, 1, "Không tìm thấy thư mục chứa các gói khóa học."))
+        return []
+    return sorted(child for child in directory.iterdir() if (child / "course.yaml").is_file())
+
+
+def _check_duplicate_slugs(drafts: list[_Draft]) -> dict[str, _Draft]:
+    """Reports every later pack reusing a slug; returns the first pack for each slug."""
+    first: dict[str, _Draft] = {}
+    for draft in drafts:
+        if draft.slug is None:
+            continue
+        if draft.slug in first:
+            draft.problems.append(Problem(draft.course_path, draft.slug_line, (
+                f"Mã khóa học “{draft.slug}” đã được dùng ở {first[draft.slug].course_path}.")))
+        else:
+            first[draft.slug] = draft
+    return first
+
+
+def _find_cycle(start: str, known: dict[str, _Draft]) -> list[str] | None:
+    """A path of prerequisites leading from `start` back to itself, if there is one."""
+    stack = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        slug, path = stack.pop()
+        for prerequisite, _ in known[slug].prerequisites if slug in known else []:
+            if prerequisite == start and len(path) > 1:
+                return [*path, start]
+            if prerequisite not in seen and prerequisite != start:
+                seen.add(prerequisite)
+                stack.append((prerequisite, [*path, prerequisite]))
+    return None
+
+
+def _check_prerequisites(drafts: list[_Draft], known: dict[str, _Draft]) -> None:
+    for draft in drafts:
+        for slug, line in draft.prerequisites:
+            if slug == draft.slug:
+                draft.problems.append(Problem(draft.course_path, line, (
+                    f"Khóa học “{slug}” không thể là khóa học tiên quyết của chính nó.")))
+            elif slug not in known:
+                draft.problems.append(Problem(draft.course_path, line, (
+                    f"Khóa học tiên quyết “{slug}” không tồn tại trong các gói khóa học.")))
+        cycle = _find_cycle(draft.slug, known) if draft.slug is not None else None
+        if cycle:
+            draft.problems.append(Problem(draft.course_path, draft.slug_line, (
+                f"Các khóa học tiên quyết tạo thành vòng lặp: {' → '.join(cycle)}.")))
+
+
+def _drop_packs_needing_broken_ones(drafts: list[_Draft], known: dict[str, _Draft]) -> None:
+    """A pack whose prerequisite is left out is left out too, so what is loaded stays consistent."""
+    changed = True
+    while changed:
+        changed = False
+        for draft in drafts:
+            if draft.problems:
+                continue
+            broken = [(slug, line) for slug, line in draft.prerequisites if known[slug].problems]
+            for slug, line in broken[:1]:
+                draft.problems.append(Problem(draft.course_path, line, (
+                    f"Khóa học tiên quyết “{slug}” đang có lỗi nên khóa này cũng chưa được nạp; "
+                    f"hãy sửa {known[slug].course_path} trước.")))
+                changed = True
+
+
+def load_packs(dirs: list[Path]) -> tuple[list[CoursePack], list[Problem]]:
+    """Every sub-folder holding a course.yaml, in each dir (sorted by name); returns the packs
+    without any problem, and every problem found (sorted by path then line)."""
+    problems: list[Problem] = []
+    drafts = [_load_pack(folder) for directory in dirs for folder in _pack_folders(directory, problems)]
+    known = _check_duplicate_slugs(drafts)
+    _check_prerequisites(drafts, known)
+    _drop_packs_needing_broken_ones(drafts, known)
+    packs = [draft.pack for draft in drafts if draft.pack is not None and not draft.problems]
+    problems += [problem for draft in drafts for problem in draft.problems]
+    problems.sort(key=lambda problem: (str(problem.path), problem.line, problem.message))
+    return packs, problems

@@ -1,0 +1,176 @@
+"""Pages of the courses plugin: catalog, course, lesson, my courses, lesson images."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlmodel import Session
+
+from lms import security as access
+from lms.core.models import User
+from lms.core.services import AUDIENCES
+from lms.db import get_session
+from lms.events import emit
+from lms.plugins.courses import services
+from lms.plugins.courses.markdown import reading_minutes
+from lms.plugins.courses.models import CourseAsset, Enrolment
+from lms.plugins.courses.packs import DOMAINS
+from lms.templating import render
+
+router = APIRouter()
+
+
+def catalog(request: Request, db: Session) -> services.Catalog:
+    """The worker's cached catalog, checked against the database once per request."""
+    if getattr(request.state, "courses_catalog_checked", False):
+        return request.app.state.courses_catalog
+    state = request.app.state
+    if not hasattr(state, "courses_catalog"):
+        state.courses_catalog = services.Catalog()
+    state.courses_catalog.refresh(db)
+    request.state.courses_catalog_checked = True
+    return state.courses_catalog
+
+
+def _og(request: Request, title: str, description: str, path: str) -> dict[str, str]:
+    base = request.app.state.settings.base_url.rstrip("/")
+    return {"title": title, "description": description[:300], "url": f"{base}{path}",
+            "image": f"{base}{request.app.state.static.url('img/og-default.png')}"}
+
+
+def _done(db: Session, user: User | None, course_id: int | None = None) -> dict[int, set[int]]:
+    if user is None:
+        return {}
+    return services.done_lessons(db, user_id=user.id, course_id=course_id)
+
+
+@router.get("/courses", dependencies=[access.PUBLIC_ROUTE])
+def catalog_page(request: Request, db: Session = Depends(get_session)) -> Any:
+    audience = request.query_params.get("audience") or ""
+    domain = request.query_params.get("domain") or ""
+    audience = audience if audience in AUDIENCES else ""
+    domain = domain if domain in DOMAINS else ""
+    courses = catalog(request, db).for_audience(audience or None, domain or None)
+    user = request.state.user
+    done = _done(db, user)
+    rows = [(c, services.progress_of(c, done.get(c.id, set())) if user else None) for c in courses]
+    heading = f"Khóa học cho {AUDIENCES[audience].lower()}" if audience else "Tất cả khóa học"
+    return render(request, "courses/catalog.html", {
+        "rows": rows, "audience": audience, "domain": domain, "audiences": AUDIENCES,
+        "domains": DOMAINS, "heading": heading,
+        "og": _og(request, heading, "Các khóa học kỹ năng số ngắn, miễn phí, học trên điện thoại.",
+                  str(request.url.path) + (f"?audience={audience}" if audience else "")),
+    }, block="results")
+
+
+@router.get("/my/courses")
+def my_courses(request: Request, user: User = Depends(access.signed_in),
+               db: Session = Depends(get_session)) -> Any:
+    cat = catalog(request, db)
+    done = _done(db, user)
+    rows = []
+    for enrolment in services.enrolments(db, user_id=user.id):
+        course = next((c for c in cat.courses if c.id == enrolment.course_id), None)
+        if course is None:
+            continue
+        done_ids = done.get(course.id, set())
+        rows.append((course, services.progress_of(course, done_ids), enrolment,
+                     services.resume_lesson(course, done_ids)))
+    return render(request, "courses/mine.html", {"rows": rows})
+
+
+def _course_or_404(request: Request, db: Session, slug: str) -> services.CourseOutline:
+    course = catalog(request, db).by_slug.get(slug)
+    if course is None:
+        raise HTTPException(404)
+    return course
+
+
+@router.get("/courses/{slug}", dependencies=[access.PUBLIC_ROUTE])
+def course_page(request: Request, slug: str, db: Session = Depends(get_session)) -> Any:
+    cat = catalog(request, db)
+    course = _course_or_404(request, db, slug)
+    user = request.state.user
+    done_ids = _done(db, user, course.id).get(course.id, set())
+    enrolment = None
+    if user:
+        enrolment = db.exec(select(Enrolment).where(
+            Enrolment.user_id == user.id, Enrolment.course_id == course.id)).scalars().first()
+    prerequisites = [cat.by_slug[s] for s in course.prerequisites if s in cat.by_slug]
+    requirements = []
+    if user:
+        requirements = services.requirements_of(db, pm=request.app.state.pm, course=course,
+                                                user_id=user.id)
+    return render(request, "courses/course.html", {
+        "course": course, "done_ids": done_ids, "progress": services.progress_of(course, done_ids),
+        "resume": services.resume_lesson(course, done_ids), "enrolment": enrolment,
+        "prerequisites": prerequisites, "audiences": AUDIENCES, "requirements": requirements,
+        "og": _og(request, course.title, course.summary, f"/courses/{course.slug}"),
+    })
+
+
+def _lesson_context(request: Request, db: Session, course: services.CourseOutline,
+                    lesson: services.LessonOutline) -> dict[str, Any]:
+    user = request.state.user
+    done_ids = _done(db, user, course.id).get(course.id, set())
+    index = course.lessons.index(lesson)
+    return {
+        "course": course, "lesson": lesson, "done_ids": done_ids,
+        "is_done": lesson.id in done_ids,
+        "previous": course.lessons[index - 1] if index > 0 else None,
+        "next": course.lessons[index + 1] if index + 1 < len(course.lessons) else None,
+        "progress": services.progress_of(course, done_ids),
+        "minutes": reading_minutes(lesson.word_count),
+        "lesson_path": f"/courses/{course.slug}/{lesson.slug}",
+    }
+
+
+@router.get("/courses/{slug}/{lesson_slug}", dependencies=[access.PUBLIC_ROUTE])
+def lesson_page(request: Request, slug: str, lesson_slug: str,
+                db: Session = Depends(get_session)) -> Any:
+    course = _course_or_404(request, db, slug)
+    lesson = course.lesson(lesson_slug)
+    if lesson is None:
+        raise HTTPException(404)
+    context = _lesson_context(request, db, course, lesson)
+    context["body"] = catalog(request, db).body(db, lesson.id)
+    context["og"] = _og(request, f"{lesson.title} · {course.title}", lesson.excerpt or course.summary,
+                        context["lesson_path"])
+    context["just_done"] = request.query_params.get("done") == "1"
+    return render(request, "courses/lesson.html", context)
+
+
+@router.post("/courses/{slug}/{lesson_slug}/done")
+def lesson_done(request: Request, slug: str, lesson_slug: str,
+                user: User = Depends(access.signed_in), db: Session = Depends(get_session)) -> Any:
+    course = _course_or_404(request, db, slug)
+    lesson = course.lesson(lesson_slug)
+    if lesson is None:
+        raise HTTPException(404)
+    pm = request.app.state.pm
+    events = services.complete_lesson(db, pm=pm, user_id=user.id, course=course,
+                                      lesson_id=lesson.id)
+    db.commit()
+    for event in events:
+        emit(pm, event)
+    path = f"/courses/{course.slug}/{lesson.slug}"
+    if request.headers.get("hx-request") == "true":
+        context = _lesson_context(request, db, course, lesson)
+        context["just_done"] = True
+        return render(request, "courses/lesson.html", context, block="done")
+    return RedirectResponse(f"{path}?done=1#hoan-thanh", status_code=303)
+
+
+@router.get("/course-assets/{slug}/{digest}/{name}", dependencies=[access.PUBLIC_ROUTE])
+def course_asset(slug: str, digest: str, name: str, request: Request,
+                 db: Session = Depends(get_session)) -> Any:
+    course = catalog(request, db).by_slug.get(slug)
+    if course is None:
+        raise HTTPException(404)
+    asset = db.exec(select(CourseAsset).where(CourseAsset.course_id == course.id,
+                                              CourseAsset.name == name)).scalars().first()
+    if asset is None or asset.digest != digest:
+        raise HTTPException(404)
+    return Response(asset.data, media_type=asset.media_type,
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})

@@ -1,0 +1,360 @@
+"""Loading packs into the database, the cached catalog, enrolment, progress and completion."""
+
+import hashlib
+import io
+import mimetypes
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image as PILImage
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from lms.db import insert_ignore, utcnow
+from lms.plugins.courses.events import CourseCompleted, LessonsCompleted
+from lms.plugins.courses.markdown import Image, excerpt, reading_minutes, render_markdown
+from lms.plugins.courses.models import (
+    CatalogState,
+    Course,
+    CourseAsset,
+    Enrolment,
+    Lesson,
+    LessonProgress,
+)
+from lms.plugins.courses.packs import DOMAINS, CoursePack
+
+ASSET_PREFIX = "/course-assets"
+
+
+# --- Sync ----------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired)
+
+
+def asset_url(course_slug: str, digest: str, name: str) -> str:
+    return f"{ASSET_PREFIX}/{course_slug}/{digest}/{name}"
+
+
+def sync_packs(db: Session, packs: list[CoursePack]) -> SyncReport:
+    """Make the database match the packs. Idempotent; retires what a pack dropped."""
+    report = SyncReport()
+    existing = {c.slug: c for c in db.exec(select(Course)).scalars().all()}
+    for position, pack in enumerate(packs):
+        course = existing.get(pack.slug)
+        if course and course.content_hash == pack.content_hash and not course.retired \
+                and course.position == position:
+            report.unchanged.append(pack.slug)
+            continue
+        if course is None:
+            course = Course(slug=pack.slug, title=pack.title, summary=pack.summary)
+            report.created.append(pack.slug)
+        else:
+            report.updated.append(pack.slug)
+        course.title, course.summary = pack.title, pack.summary
+        course.audiences, course.domains = list(pack.audiences), list(pack.domains)
+        course.prerequisites = list(pack.prerequisites)
+        course.estimated_minutes, course.version = pack.estimated_minutes, pack.version
+        course.position, course.retired = position, False
+        course.quiz = _quiz_json(pack)
+        course.content_hash, course.synced_at = pack.content_hash, utcnow()
+        db.add(course)
+        db.flush()
+        images = _sync_assets(db, course, pack)
+        _sync_lessons(db, course, pack, images)
+    wanted = {pack.slug for pack in packs}
+    for slug, course in existing.items():
+        if slug not in wanted and not course.retired:
+            course.retired = True
+            db.add(course)
+            report.retired.append(slug)
+    if report.changed:
+        state = db.get(CatalogState, 1)
+        if state is None:
+            state = CatalogState(id=1, version=0)
+        state.version += 1
+        db.add(state)
+    db.flush()
+    return report
+
+
+def _quiz_json(pack: CoursePack) -> dict | None:
+    if pack.quiz is None:
+        return None
+    return {"pass_mark": pack.quiz.pass_mark, "cooldown_minutes": pack.quiz.cooldown_minutes,
+            "questions": pack.quiz.questions}
+
+
+def _sync_assets(db: Session, course: Course, pack: CoursePack) -> dict[str, Image]:
+    current = {a.name: a for a in db.exec(
+        select(CourseAsset).where(CourseAsset.course_id == course.id)).scalars().all()}
+    images: dict[str, Image] = {}
+    for name, path in pack.assets.items():
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        asset = current.pop(name, None)
+        if asset is None or asset.digest != digest:
+            with PILImage.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+            media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            asset = asset or CourseAsset(course_id=course.id, name=name, digest=digest,
+                                         media_type=media_type, data=data)
+            asset.digest, asset.media_type, asset.data = digest, media_type, data
+            asset.width, asset.height = width, height
+            db.add(asset)
+        images[f"assets/{name}"] = Image(asset_url(course.slug, digest, name), asset.width,
+                                         asset.height)
+    for stale in current.values():
+        db.delete(stale)
+    return images
+
+
+def _sync_lessons(db: Session, course: Course, pack: CoursePack, images: dict[str, Image]) -> None:
+    current = {lesson.slug: lesson for lesson in db.exec(
+        select(Lesson).where(Lesson.course_id == course.id)).scalars().all()}
+    for spec in pack.lessons:
+        lesson = current.pop(spec.slug, None)
+        digest = hashlib.sha256(f"{spec.title}\n{spec.body_md}".encode()).hexdigest()
+        html = render_markdown(spec.body_md, images)
+        if lesson is None:
+            lesson = Lesson(course_id=course.id, slug=spec.slug, title=spec.title,
+                            body_md=spec.body_md, body_html=html)
+        elif (lesson.content_hash == digest and lesson.position == spec.position
+              and not lesson.retired and lesson.body_html == html):
+            continue
+        lesson.title, lesson.position, lesson.body_md, lesson.body_html = (
+            spec.title, spec.position, spec.body_md, html)
+        lesson.excerpt = excerpt(spec.body_md)
+        lesson.word_count, lesson.content_hash = spec.word_count, digest
+        lesson.retired, lesson.updated_at = False, utcnow()
+        db.add(lesson)
+    for dropped in current.values():
+        if not dropped.retired:
+            dropped.retired = True
+            db.add(dropped)
+
+
+# --- The cached catalog ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonOutline:
+    id: int
+    slug: str
+    title: str
+    position: int
+    word_count: int
+    excerpt: str
+
+    @property
+    def minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    id: int
+    slug: str
+    title: str
+    summary: str
+    audiences: tuple[str, ...]
+    domains: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+    estimated_minutes: int
+    lessons: tuple[LessonOutline, ...]
+    has_quiz: bool
+
+    @property
+    def lesson_ids(self) -> frozenset[int]:
+        return frozenset(lesson.id for lesson in self.lessons)
+
+    def lesson(self, slug: str) -> LessonOutline | None:
+        return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
+
+    @property
+    def domain_labels(self) -> list[str]:
+        return [DOMAINS[d] for d in self.domains if d in DOMAINS]
+
+
+class Catalog:
+    """Course outlines and lesson bodies cached per worker; one query per request checks
+    whether a sync has changed them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version = -1
+        self.courses: list[CourseOutline] = []
+        self.by_slug: dict[str, CourseOutline] = {}
+        self._bodies: dict[int, str] = {}
+
+    def refresh(self, db: Session) -> "Catalog":
+        version = db.exec(select(CatalogState.version).where(CatalogState.id == 1)).scalar()
+        version = version or 0
+        if version == self.version:
+            return self
+        with self._lock:
+            courses = db.exec(select(Course).where(Course.retired.is_(False))
+                              .order_by(Course.position, Course.title)).scalars().all()
+            lessons = db.exec(
+                select(Lesson.id, Lesson.course_id, Lesson.slug, Lesson.title, Lesson.position,
+                       Lesson.word_count, Lesson.excerpt)
+                .where(Lesson.retired.is_(False)).order_by(Lesson.position)).all()
+            by_course: dict[int, list[LessonOutline]] = {}
+            for row in lessons:
+                by_course.setdefault(row.course_id, []).append(LessonOutline(
+                    row.id, row.slug, row.title, row.position, row.word_count, row.excerpt))
+            outlines = [CourseOutline(
+                c.id, c.slug, c.title, c.summary, tuple(c.audiences), tuple(c.domains),
+                tuple(c.prerequisites), c.estimated_minutes, tuple(by_course.get(c.id, [])),
+                bool(c.quiz)) for c in courses]
+            self.courses = outlines
+            self.by_slug = {c.slug: c for c in outlines}
+            self._bodies = {}
+            self.version = version
+        return self
+
+    def body(self, db: Session, lesson_id: int) -> str:
+        html = self._bodies.get(lesson_id)
+        if html is None:
+            html = db.exec(select(Lesson.body_html).where(Lesson.id == lesson_id)).scalar() or ""
+            self._bodies[lesson_id] = html
+        return html
+
+    def for_audience(self, audience: str | None, domain: str | None = None) -> list[CourseOutline]:
+        return [c for c in self.courses
+                if (not audience or audience in c.audiences) and (not domain or domain in c.domains)]
+
+
+# --- Progress -------------------------------------------------------------------
+
+
+def done_lessons(db: Session, *, user_id: int, course_id: int | None = None) -> dict[int, set[int]]:
+    """course id → ids of lessons this learner finished (one query)."""
+    statement = select(LessonProgress.course_id, LessonProgress.lesson_id).where(
+        LessonProgress.user_id == user_id)
+    if course_id is not None:
+        statement = statement.where(LessonProgress.course_id == course_id)
+    done: dict[int, set[int]] = {}
+    for row in db.exec(statement).all():
+        done.setdefault(row.course_id, set()).add(row.lesson_id)
+    return done
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def progress_of(course: CourseOutline, done_ids: set[int]) -> Progress:
+    return Progress(len(done_ids & course.lesson_ids), len(course.lessons))
+
+
+def resume_lesson(course: CourseOutline, done_ids: set[int]) -> LessonOutline | None:
+    """Where a returning learner picks up: the first lesson not yet finished."""
+    for lesson in course.lessons:
+        if lesson.id not in done_ids:
+            return lesson
+    return course.lessons[-1] if course.lessons else None
+
+
+def enrolments(db: Session, *, user_id: int) -> list[Enrolment]:
+    return list(db.exec(select(Enrolment).where(Enrolment.user_id == user_id)
+                        .order_by(Enrolment.last_activity_at.desc())).scalars().all())
+
+
+def enrol(db: Session, *, user_id: int, course_id: int, by_user_id: int | None = None) -> bool:
+    """Enrol a learner (idempotent). True when newly enrolled."""
+    return insert_ignore(db, Enrolment, {
+        "user_id": user_id, "course_id": course_id, "enrolled_by_id": by_user_id,
+        "enrolled_at": utcnow(), "last_activity_at": utcnow(),
+    }, ["user_id", "course_id"])
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something besides the lessons that completing a course needs."""
+
+    label: str
+    met: bool
+    url: str = ""
+
+
+def complete_lesson(db: Session, *, pm: Any, user_id: int, course: CourseOutline,
+                    lesson_id: int, confirmed_by_id: int | None = None) -> list[Any]:
+    """Record a finished lesson (idempotent); returns the events to raise after commit."""
+    if lesson_id not in course.lesson_ids:
+        raise ValueError("lesson not in course")
+    enrol(db, user_id=user_id, course_id=course.id, by_user_id=confirmed_by_id)
+    insert_ignore(db, LessonProgress, {
+        "user_id": user_id, "lesson_id": lesson_id, "course_id": course.id,
+        "completed_at": utcnow(), "confirmed_by_id": confirmed_by_id,
+    }, ["user_id", "lesson_id"])
+    db.execute(update(Enrolment).where(Enrolment.user_id == user_id,
+                                       Enrolment.course_id == course.id)
+               .values(last_activity_at=utcnow()))
+    return check_completion(db, pm=pm, user_id=user_id, course=course)
+
+
+def check_completion(db: Session, *, pm: Any, user_id: int, course: CourseOutline) -> list[Any]:
+    """Record lessons-done and course-completed, each exactly once, and say which happened.
+
+    The conditional UPDATE … WHERE … IS NULL is what makes "once" hold under retries
+    and concurrent requests: only one of them changes the row."""
+    events: list[Any] = []
+    done = db.exec(select(func.count()).select_from(LessonProgress).where(
+        LessonProgress.user_id == user_id,
+        LessonProgress.lesson_id.in_(course.lesson_ids))).scalar()
+    if not course.lessons or done < len(course.lessons):
+        return events
+    now = utcnow()
+    marked = db.execute(update(Enrolment).where(
+        Enrolment.user_id == user_id, Enrolment.course_id == course.id,
+        Enrolment.lessons_completed_at.is_(None)).values(lessons_completed_at=now))
+    if marked.rowcount:
+        events.append(LessonsCompleted(user_id=user_id, course_id=course.id))
+    requirements = unmet_requirements(db, pm=pm, course=course, user_id=user_id)
+    if requirements:
+        return events
+    completed = db.execute(update(Enrolment).where(
+        Enrolment.user_id == user_id, Enrolment.course_id == course.id,
+        Enrolment.completed_at.is_(None)).values(completed_at=now))
+    if completed.rowcount:
+        events.append(CourseCompleted(user_id=user_id, course_id=course.id))
+    return events
+
+
+def requirements_of(db: Session, *, pm: Any, course: CourseOutline, user_id: int) -> list[Requirement]:
+    from lms.plugins import flatten
+
+    if not hasattr(pm.hook, "course_requirements"):
+        return []
+    return flatten(pm.hook.course_requirements(db=db, course=course, user_id=user_id))
+
+
+def unmet_requirements(db: Session, *, pm: Any, course: CourseOutline,
+                       user_id: int) -> list[Requirement]:
+    return [r for r in requirements_of(db, pm=pm, course=course, user_id=user_id) if not r.met]
+
+
+def quiz_of(db: Session, *, course_id: int) -> dict | None:
+    """The course's quiz as written in its pack (for the quiz plugin)."""
+    return db.exec(select(Course.quiz).where(Course.id == course_id)).scalar()
+
+
+def course_by_id(db: Session, course_id: int) -> Course | None:
+    return db.get(Course, course_id)
