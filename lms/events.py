@@ -14,7 +14,15 @@ class DomainEvent:
     name: ClassVar[str] = ""
 
 
-def emit(pm: Any, event: DomainEvent) -> None:
+@dataclass(frozen=True)
+class EventContext:
+    engine: Any
+    pm: Any
+    settings: Any
+
+
+def emit(app_state: Any, event: DomainEvent) -> None:
     """Deliver an event to every plugin; call after the raising transaction committed."""
     log.debug("event %s", event.name)
-    pm.hook.on_event(event=event)
+    context = EventContext(app_state.engine, app_state.pm, app_state.settings)
+    app_state.pm.hook.on_event(event=event, context=context)

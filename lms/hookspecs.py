@@ -49,8 +49,11 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
 
 
 @hookspec
-def on_event(event: Any) -> None:
-    """React to a domain event raised by another plugin, after its transaction committed."""
+def on_event(event: Any, context: Any) -> None:
+    """React to a domain event raised by another plugin, after its transaction committed.
+
+    `context` is an lms.events.EventContext (engine, pm, settings) for handlers that
+    need to write; most take only `event`."""
 
 
 @hookspec

@@ -75,7 +75,7 @@ def check_on_event(app, **_):
         name = "everything.hello_said"
 
     event = HelloSaid()
-    emit(app.state.pm, event)
+    emit(app.state, event)
     assert plugin.received_events[-1] is event
 
 

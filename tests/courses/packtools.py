@@ -6,6 +6,7 @@ import yaml
 
 from lms.plugins.courses import services
 from lms.plugins.courses.packs import load_packs
+from lms.plugins.quiz.builtin_types import builtin_types, types_by_identifier
 
 BODY = ("Đây là nội dung bài học {n}, viết ngắn gọn cho người đọc trên điện thoại.\n\n"
         "## Nguồn tham khảo\n\n- Tài liệu thử.\n")
@@ -33,7 +34,7 @@ def write_pack(root: Path, slug: str, *, lessons: list[str] | None = None,
 
 
 def sync_dirs(db, dirs: list[Path]) -> services.SyncReport:
-    packs, problems = load_packs(dirs)
+    packs, problems = load_packs(dirs, types_by_identifier(builtin_types()))
     assert not problems, [str(p) for p in problems]
     report = services.sync_packs(db, packs)
     db.commit()

@@ -9,7 +9,14 @@ import pytest
 
 from lms.core.services import AUDIENCES
 from lms.paths import courses_dir
-from lms.plugins.courses.packs import DOMAINS, MAX_IMAGE_BYTES, Problem, load_packs
+from lms.plugins.courses.packs import DOMAINS, MAX_IMAGE_BYTES, Problem
+from lms.plugins.courses.packs import load_packs as load_packs_with
+from lms.plugins.quiz.builtin_types import builtin_types, types_by_identifier
+
+
+def load_packs(dirs):
+    # As `lms courses check` does: quiz questions are checked by the installed types.
+    return load_packs_with(dirs, types_by_identifier(builtin_types()))
 
 # A small valid pack. Its course.yaml has the lesson entries on lines 11 (bai-mot) and
 # 13 (bai-hai); its quiz.yaml has questions q1..q4 starting on lines 4, 13, 21 and 27.

@@ -8,16 +8,21 @@ from lms.plugins import build_plugin_manager, flatten
 from lms.settings import Settings
 
 
-def pack_dirs(settings: Settings) -> list[Path]:
+def load(settings: Settings):  # type: ignore[no-untyped-def]
+    """Packs and problems, with quiz questions checked by whatever question types are installed."""
+    from lms.plugins.courses.packs import load_packs
+
     pm = build_plugin_manager(settings)
-    return [Path(folder) for folder in flatten(pm.hook.course_pack_dirs())]
+    dirs = [Path(folder) for folder in flatten(pm.hook.course_pack_dirs())]
+    types = None
+    if hasattr(pm.hook, "question_types"):
+        types = {t.identifier: t for t in flatten(pm.hook.question_types())}
+    return load_packs(dirs, types)
 
 
 def check_packs(settings: Settings | None = None) -> int:
-    from lms.plugins.courses.packs import load_packs
-
     settings = settings or Settings()
-    packs, problems = load_packs(pack_dirs(settings))
+    packs, problems = load(settings)
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
@@ -31,10 +36,9 @@ def check_packs(settings: Settings | None = None) -> int:
 def sync_packs(settings: Settings | None = None) -> int:
     from lms.db import make_engine, write_session
     from lms.plugins.courses import services
-    from lms.plugins.courses.packs import load_packs
 
     settings = settings or Settings()
-    packs, problems = load_packs(pack_dirs(settings))
+    packs, problems = load(settings)
     if problems:
         for problem in problems:
             typer.echo(str(problem), err=True)

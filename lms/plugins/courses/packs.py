@@ -3,7 +3,7 @@
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,6 @@ DOMAINS = {
 MAX_IMAGE_BYTES = 150 * 1024
 _DEFAULT_PASS_MARK = 80
 _DEFAULT_COOLDOWN_MINUTES = 0
-_QUESTION_TYPES = ("single_choice", "multiple_choice", "true_false", "ordering")
-_SCORINGS = ("all_or_nothing", "partial")
 _REQUIRED_COURSE_KEYS = ("slug", "title", "audiences", "summary", "estimated_minutes", "version", "lessons")
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -416,80 +414,9 @@ def _bounded_int(
     return value
 
 
-def _check_items(question: _Map, key: str, noun: str, who: str, report: _Report) -> list[str] | None:
-    """Options or steps: at least two, each with a unique id and a text; returns their ids."""
-    items = question.get(key)
-    if not isinstance(items, list) or len(items) < 2:
-        report.add(question.line, f"{who}: cần ít nhất 2 {noun} trong “{key}”.")
-        return None
-    ids: list[str] = []
-    ok = True
-    for index, item in enumerate(items):
-        line = items.line_of(index)
-        if not isinstance(item, dict) or not _is_text(item.get("id")) or not _is_text(item.get("text")):
-            report.add(line, f"{who}: mỗi {noun} cần có “id” và “text” không rỗng.")
-            ok = False
-        elif item["id"] in ids:
-            report.add(line, f"{who}: mã {noun} “{item['id']}” bị trùng.")
-            ok = False
-        else:
-            ids.append(item["id"])
-    return ids if ok else None
-
-
-def _answer_points_nowhere(
-    question: _Map, who: str, answers: list[str], ids: list[str], report: _Report,
-) -> None:
-    # Reported on the question's own line: the answer is a property of the whole question.
-    report.add(question.line, (
-        f"{who}: đáp án “{', '.join(answers)}” không trỏ tới lựa chọn nào (các lựa chọn: {', '.join(ids)})."))
-
-
-def _check_single_choice(question: _Map, who: str, report: _Report) -> None:
-    ids = _check_items(question, "options", "lựa chọn", who, report)
-    answer = question.get("answer")
-    if not _is_text(answer):
-        report.add(question.line, f"{who}: “answer” phải là mã của lựa chọn đúng, ví dụ b.")
-    elif ids is not None and answer not in ids:
-        _answer_points_nowhere(question, who, [answer], ids, report)
-
-
-def _check_multiple_choice(question: _Map, who: str, report: _Report) -> None:
-    ids = _check_items(question, "options", "lựa chọn", who, report)
-    scoring = question.get("scoring", _SCORINGS[0])
-    if scoring not in _SCORINGS:
-        choices = ", ".join(_SCORINGS)
-        report.add(question.line, f"{who}: cách chấm “{scoring}” không hợp lệ; chỉ được dùng: {choices}.")
-    answer = question.get("answer")
-    if not isinstance(answer, list) or not answer or not all(_is_text(item) for item in answer):
-        report.add(question.line, f"{who}: “answer” phải là danh sách mã các lựa chọn đúng, ví dụ [a, c].")
-        return
-    nowhere = [item for item in answer if ids is not None and item not in ids]
-    if nowhere:
-        _answer_points_nowhere(question, who, nowhere, ids or [], report)
-    elif len(set(answer)) != len(answer):
-        report.add(question.line, f"{who}: “answer” có mã lựa chọn bị lặp.")
-
-
-def _check_true_false(question: _Map, who: str, report: _Report) -> None:
-    if not isinstance(question.get("answer"), bool):
-        report.add(question.line, f"{who}: “answer” phải là true hoặc false (không đặt trong dấu ngoặc kép).")
-
-
-def _check_ordering(question: _Map, who: str, report: _Report) -> None:
-    _check_items(question, "steps", "bước", who, report)
-
-
-_TYPE_CHECKS: dict[str, Callable[[_Map, str, _Report], None]] = {
-    "single_choice": _check_single_choice,
-    "multiple_choice": _check_multiple_choice,
-    "true_false": _check_true_false,
-    "ordering": _check_ordering,
-}
-
-
 def _check_question(
     question: Any, line: int, lessons: list[str], first_line: dict[str, int], report: _Report,
+    question_types: Mapping[str, Any] | None,
 ) -> None:
     if not isinstance(question, _Map):
         report.add(line, "Mỗi câu hỏi phải là một bảng “khóa: giá trị” (id, type, lesson, prompt, …).")
@@ -509,17 +436,32 @@ def _check_question(
     if not isinstance(lesson, str) or lesson not in lessons:
         choices = ", ".join(lessons)
         report.add(line, f"{who}: bài học “{lesson}” không có trong khóa này; chọn một trong: {choices}.")
+    if question_types is None:
+        return  # no quiz plugin installed: nothing knows the types
     kind = question.get("type")
-    check = _TYPE_CHECKS.get(kind) if isinstance(kind, str) else None
-    if check is None:
-        choices = ", ".join(_QUESTION_TYPES)
+    question_type = question_types.get(kind) if isinstance(kind, str) else None
+    if question_type is None:
+        choices = ", ".join(sorted(question_types))
         report.add(line, f"{who}: loại câu hỏi “{kind}” không hợp lệ; chỉ được dùng: {choices}.")
-    else:
-        check(question, who, report)
+        return
+    # Each type checks its own fields; "answer" problems belong to the whole question.
+    for where, message in question_type.validate(_plain(question)):
+        report.add(_question_line(question, where), f"{who}: {message}")
+
+
+def _question_line(question: _Map, where: Any) -> int:
+    """A type says where a problem is: None, a field, or (field, index) of one item."""
+    if isinstance(where, tuple):
+        items = question.get(where[0])
+        return items.line_of(where[1]) if isinstance(items, _Seq) else question.line_of(where[0])
+    if isinstance(where, str) and where != "answer":
+        return question.line_of(where)
+    return question.line
 
 
 def _load_quiz(
     path: Path, texts: dict[Path, str], lessons: list[str], problems: list[Problem],
+    question_types: Mapping[str, Any] | None,
 ) -> QuizSpec | None:
     if not path.is_file():
         return None  # a course without a quiz is allowed
@@ -537,7 +479,8 @@ def _load_quiz(
         return None
     first_line: dict[str, int] = {}
     for index, question in enumerate(questions):
-        _check_question(question, questions.line_of(index), lessons, first_line, report)
+        _check_question(question, questions.line_of(index), lessons, first_line, report,
+                        question_types)
     if len(problems) > before:
         return None
     return QuizSpec(path, pass_mark, cooldown, _plain(questions))
@@ -578,7 +521,7 @@ class _Draft:
         return self.folder / "course.yaml"
 
 
-def _load_pack(folder: Path) -> _Draft:
+def _load_pack(folder: Path, question_types: Mapping[str, Any] | None) -> _Draft:
     draft = _Draft(folder)
     problems = draft.problems
     texts = _read_texts(folder, problems)
@@ -592,7 +535,8 @@ def _load_pack(folder: Path) -> _Draft:
     entries = _lesson_entries(data, report)
     assets = _load_assets(folder, problems)
     lessons = _load_lessons(folder, entries, texts, assets, report)
-    quiz = _load_quiz(folder / "quiz.yaml", texts, [slug for slug, _, _ in entries], problems)
+    quiz = _load_quiz(folder / "quiz.yaml", texts, [slug for slug, _, _ in entries], problems,
+                      question_types)
     if not problems:
         fields["prerequisites"] = [slug for slug, _ in draft.prerequisites]
         draft.pack = CoursePack(**fields, lessons=lessons, quiz=quiz, folder=folder, assets=assets,
@@ -667,11 +611,17 @@ def _drop_packs_needing_broken_ones(drafts: list[_Draft], known: dict[str, _Draf
                 changed = True
 
 
-def load_packs(dirs: list[Path]) -> tuple[list[CoursePack], list[Problem]]:
+def load_packs(
+    dirs: list[Path], question_types: Mapping[str, Any] | None = None,
+) -> tuple[list[CoursePack], list[Problem]]:
     """Every sub-folder holding a course.yaml, in each dir (sorted by name); returns the packs
-    without any problem, and every problem found (sorted by path then line)."""
+    without any problem, and every problem found (sorted by path then line).
+
+    `question_types` (identifier → type with `validate(config)`) comes from the quiz
+    plugin's hook; without it quiz questions get only the checks common to all types."""
     problems: list[Problem] = []
-    drafts = [_load_pack(folder) for directory in dirs for folder in _pack_folders(directory, problems)]
+    drafts = [_load_pack(folder, question_types)
+              for directory in dirs for folder in _pack_folders(directory, problems)]
     known = _check_duplicate_slugs(drafts)
     _check_prerequisites(drafts, known)
     _drop_packs_needing_broken_ones(drafts, known)

@@ -45,6 +45,23 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
 
 
 @hookimpl
+def on_event(event: Any, context: Any) -> None:
+    # Passing the quiz may be the last thing a course needed.
+    if event.name != "quiz.passed":
+        return
+    from lms.db import write_session
+    from lms.events import emit
+    from lms.plugins.courses import services
+
+    with write_session(context.engine) as db:
+        course = services.Catalog().refresh(db).by_slug_id(event.course_id)
+        events = [] if course is None else services.check_completion(
+            db, pm=context.pm, user_id=event.user_id, course=course)
+    for raised in events:
+        emit(context, raised)
+
+
+@hookimpl
 def register_commands(cli: Any) -> None:
     courses = typer.Typer(help="Gói khóa học (courses/ và của các plugin).", no_args_is_help=True)
     cli.add_typer(courses, name="courses")

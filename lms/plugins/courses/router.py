@@ -153,7 +153,7 @@ def lesson_done(request: Request, slug: str, lesson_slug: str,
                                       lesson_id=lesson.id)
     db.commit()
     for event in events:
-        emit(pm, event)
+        emit(request.app.state, event)
     path = f"/courses/{course.slug}/{lesson.slug}"
     if request.headers.get("hx-request") == "true":
         context = _lesson_context(request, db, course, lesson)

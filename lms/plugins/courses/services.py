@@ -230,6 +230,9 @@ class Catalog:
             self._bodies[lesson_id] = html
         return html
 
+    def by_slug_id(self, course_id: int) -> CourseOutline | None:
+        return next((c for c in self.courses if c.id == course_id), None)
+
     def for_audience(self, audience: str | None, domain: str | None = None) -> list[CourseOutline]:
         return [c for c in self.courses
                 if (not audience or audience in c.audiences) and (not domain or domain in c.domains)]

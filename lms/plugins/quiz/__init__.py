@@ -1,0 +1,1 @@
+"""Quizzes: question types as plugins, attempts graded on the server."""

@@ -1,0 +1,43 @@
+"""The quiz plugin: question types as plugins, attempts graded on the server."""
+
+from typing import Any
+
+from lms.hookspecs import hookimpl
+from lms.plugins import NavItem, PluginMeta
+from lms.plugins.quiz import hookspecs  # noqa: F401 - question_types, for other plugins
+
+meta = PluginMeta(name="quiz", label="Bài kiểm tra", requires=["courses"])
+
+
+@hookimpl
+def register_routers() -> list[Any]:
+    from lms.plugins.quiz.router import router
+
+    return [router]
+
+
+@hookimpl
+def question_types() -> list[Any]:
+    from lms.plugins.quiz.builtin_types import builtin_types
+
+    return builtin_types()
+
+
+@hookimpl
+def course_requirements(db: Any, course: Any, user_id: int) -> list[Any]:
+    from lms.plugins.courses.services import Requirement
+    from lms.plugins.quiz import services
+
+    quiz = services.quiz_of(db, course)
+    if not quiz:
+        return []
+    passed = services.has_passed(db, user_id=user_id, course_id=course.id)
+    return [Requirement(f"Đạt bài kiểm tra cuối khóa (từ {quiz['pass_mark']}% trở lên)", passed,
+                        f"/quiz/{course.slug}")]
+
+
+@hookimpl
+def nav_items(request: Any, user: Any) -> list[NavItem]:
+    if user is not None and user.role in ("staff", "admin") and request.url.path.startswith("/staff"):
+        return [NavItem("Thống kê bài kiểm tra", "/staff/quizzes", 75)]
+    return []

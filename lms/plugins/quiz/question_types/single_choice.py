@@ -1,0 +1,48 @@
+"""One right option among several."""
+
+from typing import Any
+
+from lms.plugins.quiz.question_types import (
+    Explained,
+    InvalidAnswer,
+    check_items,
+    new_key,
+    option_text,
+    points_nowhere,
+    shuffled,
+)
+
+
+class SingleChoice:
+    identifier = "single_choice"
+    label = "Chọn một đáp án"
+    template = "quiz/types/choice.html"
+    multiple = False
+
+    def validate(self, config: dict) -> list[tuple[str | None, str]]:
+        ids, problems = check_items(config, "options", "lựa chọn")
+        answer = config.get("answer")
+        if not isinstance(answer, str) or not answer:
+            problems.append((None, "“answer” phải là mã của lựa chọn đúng, ví dụ b."))
+        elif ids is not None and answer not in ids:
+            problems.append(points_nowhere([answer], ids))
+        return problems
+
+    def prepare(self, config: dict) -> dict:
+        return {"options": [{"key": new_key(), "id": o["id"], "text": o["text"]}
+                            for o in shuffled(config["options"])]}
+
+    def parse(self, values: list[str], field: str, form: dict, shown: dict) -> Any:
+        if not values:
+            return None
+        by_key = {o["key"]: o["id"] for o in shown["options"]}
+        if len(values) > 1 or values[0] not in by_key:
+            raise InvalidAnswer("Lựa chọn gửi lên không thuộc câu hỏi này.")
+        return by_key[values[0]]
+
+    def grade(self, config: dict, answer: Any) -> float:
+        return 1.0 if answer == config["answer"] else 0.0
+
+    def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
+        return Explained(option_text(config, "options", answer) if answer else "(chưa trả lời)",
+                         option_text(config, "options", config["answer"]))

@@ -1,0 +1,239 @@
+"""Starting, saving, submitting and grading quiz attempts; figures for staff."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from lms.core.models import User
+from lms.db import utcnow
+from lms.plugins import flatten
+from lms.plugins.courses import services as courses
+from lms.plugins.quiz.events import QuizPassed
+from lms.plugins.quiz.models import QuizAttempt
+from lms.plugins.quiz.question_types import InvalidAnswer
+
+
+class QuizError(Exception):
+    """A rule of taking quizzes was broken; `code` for tests, `message` for the learner."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass
+class FormProblems(Exception):
+    """Per-question messages (question index → message); nothing was saved."""
+
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def question_types(pm: Any) -> dict[str, Any]:
+    return {t.identifier: t for t in flatten(pm.hook.question_types())}
+
+
+def quiz_of(db: Session, course: courses.CourseOutline) -> dict | None:
+    return courses.quiz_of(db, course_id=course.id) if course.has_quiz else None
+
+
+def attempts_of(db: Session, *, user_id: int, course_id: int) -> list[QuizAttempt]:
+    return list(db.exec(select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id)
+        .order_by(QuizAttempt.started_at.desc())).scalars().all())
+
+
+def has_passed(db: Session, *, user_id: int, course_id: int) -> bool:
+    return db.exec(select(QuizAttempt.id).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id,
+        QuizAttempt.passed.is_(True)).limit(1)).first() is not None
+
+
+def best_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
+    """The best passing attempt counts; without one, the best score so far."""
+    finished = [a for a in attempts if a.submitted_at is not None]
+    if not finished:
+        return None
+    return max(finished, key=lambda a: (bool(a.passed), a.score or 0, -a.id))
+
+
+def cooldown_minutes_left(quiz: dict, attempts: list[QuizAttempt]) -> int:
+    wait = int(quiz.get("cooldown_minutes") or 0)
+    finished = [a.submitted_at for a in attempts if a.submitted_at is not None]
+    if not wait or not finished:
+        return 0
+    free_at = max(finished) + timedelta(minutes=wait)
+    seconds = (free_at - utcnow()).total_seconds()
+    return 0 if seconds <= 0 else int(seconds // 60) + 1
+
+
+def start_attempt(db: Session, *, pm: Any, user_id: int, course: courses.CourseOutline,
+                  quiz: dict) -> QuizAttempt:
+    """The learner's unfinished attempt, or a new one (options shuffled for this attempt)."""
+    attempts = attempts_of(db, user_id=user_id, course_id=course.id)
+    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
+    if open_attempt is not None:
+        return open_attempt
+    wait = cooldown_minutes_left(quiz, attempts)
+    if wait:
+        raise QuizError("cooldown", f"Bạn cần chờ thêm {wait} phút trước khi làm lại bài kiểm tra.")
+    types = question_types(pm)
+    shown = [{"config": q, "shown": types[q["type"]].prepare(q)} for q in quiz["questions"]]
+    attempt = QuizAttempt(user_id=user_id, course_id=course.id, pass_mark=int(quiz["pass_mark"]),
+                          questions=shown)
+    try:
+        with db.begin_nested():
+            db.add(attempt)
+    except IntegrityError:
+        # Another request of the same learner started one a moment ago: use it.
+        return next(a for a in attempts_of(db, user_id=user_id, course_id=course.id)
+                    if a.submitted_at is None)
+    return attempt
+
+
+def read_answers(types: dict[str, Any], attempt: QuizAttempt,
+                 form: dict[str, list[str]]) -> dict[str, Any]:
+    """Every answer in the form checked against what this attempt showed."""
+    answers: dict[str, Any] = {}
+    errors: dict[int, str] = {}
+    for index, question in enumerate(attempt.questions):
+        field_name = f"q{index}"
+        kind = types.get(question["config"]["type"])
+        if kind is None:
+            errors[index] = "Loại câu hỏi này hiện không dùng được."
+            continue
+        try:
+            answer = kind.parse(form.get(field_name, []), field_name, form, question["shown"])
+        except InvalidAnswer as exc:
+            errors[index] = str(exc)
+            continue
+        if answer is not None:
+            answers[str(index)] = answer
+    unknown = [key for key in form if key.startswith("q") and not _known_field(key, attempt)]
+    if unknown:
+        errors[-1] = "Biểu mẫu có câu trả lời không thuộc bài làm này."
+    if errors:
+        raise FormProblems(errors)
+    return answers
+
+
+def _known_field(key: str, attempt: QuizAttempt) -> bool:
+    head = key.split("-", 1)[0]
+    return head[1:].isdigit() and int(head[1:]) < len(attempt.questions)
+
+
+def owned_attempt(db: Session, *, attempt_id: int, user_id: int, course_id: int) -> QuizAttempt | None:
+    attempt = db.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id or attempt.course_id != course_id:
+        return None
+    return attempt
+
+
+def save_answers(db: Session, *, types: dict[str, Any], attempt: QuizAttempt,
+                 form: dict[str, list[str]]) -> QuizAttempt:
+    if attempt.submitted_at is not None:
+        raise QuizError("finished", "Bài làm này đã nộp nên không sửa được nữa.")
+    attempt.answers = read_answers(types, attempt, form)
+    attempt.saved_at = utcnow()
+    db.add(attempt)
+    return attempt
+
+
+def submit(db: Session, *, types: dict[str, Any], attempt: QuizAttempt,
+           form: dict[str, list[str]]) -> list[Any]:
+    """Grade and close the attempt; returns events to raise after commit."""
+    if attempt.submitted_at is not None:
+        raise QuizError("finished", "Bài làm này đã được nộp trước đó; kết quả ở bên dưới.")
+    answers = read_answers(types, attempt, form)
+    missing = [i + 1 for i in range(len(attempt.questions)) if str(i) not in answers]
+    if missing:
+        attempt.answers, attempt.saved_at = answers, utcnow()
+        db.add(attempt)
+        raise QuizError("unanswered", "Bạn chưa trả lời câu " + ", ".join(map(str, missing))
+                        + ". Các câu đã trả lời được lưu lại.")
+    results = {}
+    for index, question in enumerate(attempt.questions):
+        config = question["config"]
+        results[str(index)] = types[config["type"]].grade(config, answers[str(index)])
+    score = round(100 * sum(results.values()) / len(results), 1)
+    passed = score >= attempt.pass_mark
+    now = utcnow()
+    # Conditional on still being open: a double tap grades once.
+    closed = db.execute(update(QuizAttempt).where(
+        QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(
+        answers=answers, results=results, score=score, passed=passed, submitted_at=now,
+        saved_at=now))
+    if not closed.rowcount:
+        raise QuizError("finished", "Bài làm này đã được nộp trước đó; kết quả ở bên dưới.")
+    db.expire(attempt)
+    if passed:
+        return [QuizPassed(user_id=attempt.user_id, course_id=attempt.course_id,
+                           attempt_id=attempt.id, score=score)]
+    return []
+
+
+def explain(types: dict[str, Any], attempt: QuizAttempt) -> list[dict[str, Any]]:
+    rows = []
+    for index, question in enumerate(attempt.questions):
+        config = question["config"]
+        score = attempt.results.get(str(index), 0)
+        said = types[config["type"]].explain(config, question["shown"], attempt.answers.get(str(index)))
+        rows.append({"number": index + 1, "prompt": config["prompt"], "score": score,
+                     "right": score >= 1, "partly": 0 < score < 1, "chosen": said.chosen,
+                     "correct": said.correct, "explanation": config.get("explanation", "")})
+    return rows
+
+
+# --- Figures for staff ------------------------------------------------------------
+
+
+@dataclass
+class QuizFigures:
+    course: courses.CourseOutline
+    attempts: int = 0
+    passed: int = 0
+    learners: int = 0
+    learners_passed: int = 0
+    questions: list[tuple[str, float]] = field(default_factory=list)  # prompt, share correct
+
+    @property
+    def pass_rate(self) -> int:
+        return round(100 * self.passed / self.attempts) if self.attempts else 0
+
+
+def staff_figures(db: Session, *, catalog: courses.Catalog, commune_id: int | None) -> list[QuizFigures]:
+    """Per quiz: attempts, pass rate and each question's share of right answers, for the
+    learners of one commune (None: everyone). One query for all attempts."""
+    statement = select(QuizAttempt.course_id, QuizAttempt.user_id, QuizAttempt.passed,
+                       QuizAttempt.results, QuizAttempt.questions).where(
+        QuizAttempt.submitted_at.is_not(None))
+    if commune_id is not None:
+        statement = statement.join(User, User.id == QuizAttempt.user_id).where(
+            User.commune_id == commune_id)
+    by_course: dict[int, QuizFigures] = {
+        c.id: QuizFigures(c) for c in catalog.courses if c.has_quiz}
+    learners: dict[int, set[int]] = {}
+    learners_passed: dict[int, set[int]] = {}
+    right: dict[int, dict[str, list[float]]] = {}
+    for row in db.exec(statement).all():
+        figures = by_course.get(row.course_id)
+        if figures is None:
+            continue
+        figures.attempts += 1
+        figures.passed += bool(row.passed)
+        learners.setdefault(row.course_id, set()).add(row.user_id)
+        if row.passed:
+            learners_passed.setdefault(row.course_id, set()).add(row.user_id)
+        per_question = right.setdefault(row.course_id, {})
+        for index, question in enumerate(row.questions):
+            prompt = question["config"]["prompt"]
+            per_question.setdefault(prompt, []).append(float(row.results.get(str(index), 0) >= 1))
+    for course_id, figures in by_course.items():
+        figures.learners = len(learners.get(course_id, ()))
+        figures.learners_passed = len(learners_passed.get(course_id, ()))
+        figures.questions = [(prompt, round(100 * sum(v) / len(v)))
+                             for prompt, v in right.get(course_id, {}).items()]
+    return list(by_course.values())
