@@ -1,0 +1,1 @@
+"""Certificates anyone can verify: printable, PDF, QR, signed Open Badges credential."""
