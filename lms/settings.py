@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, description="argon2 rounds; raise to strengthen.")
     argon2_memory_cost: int = Field(default=65536, description="argon2 memory in KiB.")
     site_name: str = Field(default="Bình dân học vụ số", description="Name in the page header.")
+    certificate_signer_title: str = Field(
+        default="TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
+        description="Signer's title printed on certificates; \\n separates lines.",
+    )
+    certificate_signer_name: str = Field(default="", description="Signer's name on certificates.")
+    verify_rate_limit: int = Field(
+        default=30, description="Certificate verification requests per client per minute."
+    )
 
     @field_validator("plugins_disable", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from jinja2_fragments import render_block as _render_block
 
 from lms.security import CSRF_FIELD
+from lms.text import official_date
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -30,6 +31,7 @@ def make_environment(folders: list[Path]) -> Environment:
     )
     env.filters["vn_datetime"] = lambda value: local(value).strftime("%H:%M %d/%m/%Y") if value else ""
     env.filters["vn_date"] = lambda value: local(value).strftime("%d/%m/%Y") if value else ""
+    env.filters["official_date"] = lambda value: official_date(local(value).date()) if value else ""
     env.filters["vn_time"] = lambda value: local(value).strftime("%H:%M") if value else ""
     return env
 

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import date
 
 # Mobile numbers in Vietnam: 10 digits, 0 then 3, 5, 7, 8 or 9 (since 2018).
 _MOBILE = re.compile(r"0[35789]\d{8}")
@@ -68,3 +69,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return stripped.casefold()
+
+
+def official_date(value: date) -> str:
+    """"ngày 07 tháng 3 năm 2025": days under 10 and months 1–2 get a leading zero
+    (Decree 30/2020/NĐ-CP on the form of official documents)."""
+    day = f"{value.day:02d}" if value.day < 10 else str(value.day)
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {day} tháng {month} năm {value.year}"

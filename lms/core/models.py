@@ -94,3 +94,13 @@ class SetupToken(SQLModel, table=True):
 @event.listens_for(User, "before_update")
 def _fold_name(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
     user.name_folded = fold(user.full_name)
+
+
+class RateBucket(SQLModel, table=True):
+    """Hits per client key per time window, in the database so limits hold across workers."""
+
+    __tablename__ = "core_rate_bucket"
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_start: datetime = Field(primary_key=True, index=True)
+    hits: int = Field(default=0)

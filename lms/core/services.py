@@ -491,3 +491,13 @@ def use_setup_token(
     db.execute(delete(SetupToken))
     db.flush()
     return user
+
+
+def rename_user(db: Session, *, user: User, full_name: str) -> User:
+    """Correct a person's name (NFC, checked like at sign-up)."""
+    try:
+        user.full_name = normalize_name(full_name)
+    except InvalidInput as exc:
+        raise FormErrors({"full_name": str(exc)}) from exc
+    db.add(user)
+    return user

@@ -43,3 +43,17 @@ def test_names_must_be_names(bad):
 
 def test_fold_drops_diacritics_for_search():
     assert fold("Đặng Thị Ánh") == "dang thi anh"
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    ((2025, 3, 7), "ngày 07 tháng 3 năm 2025"),
+    ((2025, 2, 15), "ngày 15 tháng 02 năm 2025"),
+    ((2026, 11, 29), "ngày 29 tháng 11 năm 2026"),
+    ((2026, 1, 1), "ngày 01 tháng 01 năm 2026"),
+])
+def test_official_date_follows_decree_30(day, expected):
+    from datetime import date
+
+    from lms.text import official_date
+
+    assert official_date(date(*day)) == expected

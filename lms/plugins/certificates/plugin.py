@@ -1,0 +1,62 @@
+"""The certificates plugin: issue once on course completion, verify by QR, PDF, signed credential."""
+
+from typing import Any
+
+import typer
+
+from lms.hookspecs import hookimpl
+from lms.plugins import NavItem, PluginMeta
+
+meta = PluginMeta(name="certificates", label="Chứng nhận", requires=["courses"])
+
+
+@hookimpl
+def register_routers() -> list[Any]:
+    from lms.plugins.certificates.router import router
+
+    return [router]
+
+
+@hookimpl
+def on_event(event: Any, context: Any) -> None:
+    if event.name != "courses.completed":
+        return
+    from lms.db import write_session
+    from lms.plugins.certificates import services
+
+    with write_session(context.engine) as db:
+        services.issue(db, settings=context.settings, user_id=event.user_id, course_id=event.course_id)
+
+
+@hookimpl
+def nav_items(request: Any, user: Any) -> list[NavItem]:
+    items = []
+    if user is not None:
+        items.append(NavItem("Chứng nhận của tôi", "/my/certificates", 22))
+    if user is not None and user.role in ("staff", "admin") and request.url.path.startswith("/staff"):
+        items.append(NavItem("Chứng nhận đã cấp", "/staff/certificates", 76))
+    return items
+
+
+@hookimpl
+def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
+    from markupsafe import Markup
+
+    if slot == "home":
+        return [Markup('<p class="muted">Có mã chứng nhận? <a href="/c">Kiểm tra chứng nhận</a>.</p>')]
+    if slot == "account":
+        return [Markup('<p><a class="btn secondary" href="/my/certificates">Chứng nhận của tôi</a></p>')]
+    return []
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    certificates = typer.Typer(help="Chứng nhận.", no_args_is_help=True)
+    cli.add_typer(certificates, name="certificates")
+
+    @certificates.command("verify")
+    def verify(path: str = typer.Argument(..., help="A downloaded credential (.json).")) -> None:
+        """Check a credential offline: valid, tampered, or revoked as of this installation's data."""
+        from lms.plugins.certificates.commands import verify_file
+
+        raise typer.Exit(verify_file(path))

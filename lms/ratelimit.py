@@ -1,0 +1,41 @@
+"""A fixed-window rate limit kept in the database, so it holds across workers and hosts."""
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from lms.core.models import RateBucket
+from lms.db import utcnow
+
+
+def client_key(request: Request, scope: str) -> str:
+    """A keyed digest of the client address: no readable IP address is stored."""
+    secret = request.app.state.settings.resolved_secret_key()
+    address = request.client.host if request.client else "unknown"
+    return hmac.new(secret.encode(), f"{scope}:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def hit(db: Session, *, key: str, limit: int, window_seconds: int = 60,
+        now: datetime | None = None) -> bool:
+    """Count one hit; False when the key is over `limit` in the current window."""
+    now = now or utcnow()
+    epoch = int(now.timestamp()) // window_seconds * window_seconds
+    window = datetime.fromtimestamp(epoch, tz=now.tzinfo)
+    table = RateBucket.__table__
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(key=key, window_start=window, hits=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key", "window_start"], set_={"hits": table.c.hits + 1},
+    ).returning(table.c.hits)
+    hits = db.execute(statement).scalar_one()
+    if hits == 1:
+        # First hit of a window: clear windows long gone, so the table stays small.
+        db.execute(delete(RateBucket).where(RateBucket.window_start < now - timedelta(hours=1)))
+    return hits <= limit
