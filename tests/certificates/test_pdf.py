@@ -14,7 +14,7 @@ from PIL import Image
 
 from lms.plugins.certificates import pdf as certificate_pdf
 from lms.plugins.certificates.pdf import CertificateText, render_pdf
-from lms.plugins.certificates.qr import qr_png, qr_svg
+from lms.qr import qr_png, qr_svg
 
 CODE = "HVS-7K2M-9QXD-4TBW-8HNC-3RPA"
 URL = f"https://hocvuso.example.vn/c/{CODE}"

@@ -18,9 +18,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
 
+from lms.qr import qr_png
 from lms.text import official_date
-
-from .qr import qr_png
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT_FAMILY = "DejaVu"

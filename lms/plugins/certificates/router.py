@@ -97,7 +97,7 @@ def pdf(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
 
 @router.get("/c/{code}/print", dependencies=[access.PUBLIC_ROUTE, Depends(rate_limited)])
 def printable(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
-    from lms.plugins.certificates.qr import qr_svg
+    from lms.qr import qr_svg
 
     certificate = _found(db, code)
     context = _context(request, certificate)

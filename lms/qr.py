@@ -1,6 +1,6 @@
-"""QR codes pointing at a certificate's public verification page.
+"""QR codes for printed links: certificates, event posters, tickets, login cards.
 
-`qr_png` feeds the PDF; `qr_svg` is inlined in the HTML print page, where CSS sizes it.
+`qr_png` feeds PDFs; `qr_svg` is inlined in HTML pages, where CSS sizes it.
 Both use error correction level M (about 15 % of the code can be damaged or covered,
 e.g. by a stamp or a fold, and it still scans).
 """

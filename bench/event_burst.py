@@ -1,0 +1,173 @@
+"""A hall full of phones registering for one event at once, against the real server.
+
+Sends N registrations from C concurrent clients (some retried with the same
+idempotency key, as a double tap or a timeout does), then checks the database:
+registrations == distinct phones, no duplicates, no 5xx. Prints registrations per
+second and p95 latency.
+
+    python bench/event_burst.py                      # N=500, C=100, SQLite, 2 workers
+    python bench/event_burst.py --postgres --workers 4
+"""
+
+import argparse
+import re
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2 as httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+VILLAGE = re.compile(r'<option value="(\d+)"')
+
+
+@dataclass
+class BurstResult:
+    sent: int = 0
+    retried: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 500)
+
+    def p95(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[int(0.95 * (len(ordered) - 1))] if ordered else 0.0
+
+
+def _one(base: str, code: str, index: int, retry: bool, result: BurstResult) -> None:
+    phone = f"09{index + 30_000_000:08d}"
+    with httpx.Client(base_url=base, timeout=60) as client:
+        page = client.get(f"/e/{code}").text
+        data = {"csrf_token": TOKEN.search(page).group(1), "idempotency_key": KEY.search(page).group(1),
+                "full_name": "Người Dự Thử", "phone": phone, "village_id": VILLAGE.search(page).group(1),
+                "audience": "nguoi-dan", "consent": "on"}
+        for _ in range(2 if retry else 1):
+            started = time.perf_counter()
+            response = client.post(f"/e/{code}", data=data)
+            result.latencies.append(time.perf_counter() - started)
+            result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+            result.sent += 1
+
+
+def burst(base: str, code: str, *, total: int, concurrency: int, retry_every: int = 10) -> BurstResult:
+    result = BurstResult()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        futures = [pool.submit(_one, base, code, i, i % retry_every == 0, result) for i in range(total)]
+        for future in futures:
+            try:
+                future.result()
+            except Exception as exc:  # noqa: BLE001 - every failure is reported
+                result.errors.append(repr(exc))
+    result.seconds = time.perf_counter() - started
+    result.retried = sum(1 for i in range(total) if i % retry_every == 0)
+    return result
+
+
+def check_database(database_url: str, code: str) -> tuple[int, int, int]:
+    """(registrations, distinct phones, duplicated phones) for the event."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        event_id = conn.execute(sa.text("SELECT id FROM events_event WHERE code = :c"), {"c": code}).scalar()
+        rows, phones = conn.execute(sa.text(
+            "SELECT count(*), count(DISTINCT phone) FROM events_registration WHERE event_id = :e"),
+            {"e": event_id}).one()
+        duplicated = conn.execute(sa.text(
+            "SELECT count(*) FROM (SELECT phone FROM events_registration WHERE event_id = :e "
+            "GROUP BY phone HAVING count(*) > 1) d"), {"e": event_id}).scalar()
+    engine.dispose()
+    return rows, phones, duplicated
+
+
+def create_event(env: dict) -> str:
+    """An open event in the demo commune, made through the services as staff would."""
+    import subprocess
+
+    script = (
+        "from datetime import timedelta\n"
+        "from sqlalchemy import select\n"
+        "from lms.settings import Settings\n"
+        "from lms.db import make_engine, write_session, utcnow\n"
+        "from lms.core.models import Place, User\n"
+        "from lms.plugins.events import services\n"
+        "from lms.plugins.events.services import local\n"
+        "engine = make_engine(Settings())\n"
+        "with write_session(engine) as db:\n"
+        "    commune = db.exec(select(Place).where(Place.kind == 'commune')).scalars().first()\n"
+        "    staff = User(full_name='Cán Bộ Thử', phone='0900000001', role='staff', commune_id=commune.id)\n"
+        "    db.add(staff); db.flush()\n"
+        "    at = lambda h: local(utcnow() + timedelta(hours=h)).strftime('%Y-%m-%dT%H:%M')\n"
+        "    data = services.EventInput(title='Lễ phát động', kind='le-phat-dong', place_text='Hội trường',\n"
+        "                               starts_at=at(1), ends_at=at(4))\n"
+        "    event = services.save_event(db, commune=commune, data=data, actor=staff,\n"
+        "                                known_course_ids=set())\n"
+        "    print(event.code)\n")
+    done = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def report(label: str, result: BurstResult, rows: int, phones: int, duplicated: int, total: int) -> bool:
+    lost = total - phones
+    ok = not result.errors and result.server_errors == 0 and lost == 0 and duplicated == 0 and rows == phones
+    print(f"{label}: {total} people, {result.sent} POSTs ({result.retried} retried), "
+          f"{result.seconds:.1f} s, {total / result.seconds:.0f} registrations/s, "
+          f"p95 {result.p95() * 1000:.0f} ms")
+    print(f"  statuses {dict(sorted(result.statuses.items()))}; in database: {rows} registrations, "
+          f"{phones} distinct phones, {duplicated} duplicated, {lost} lost; "
+          f"client errors: {len(result.errors)} -> {'ok' if ok else 'FAILED'}")
+    for error in result.errors[:3]:
+        print("  ", error)
+    return ok
+
+
+def main() -> int:
+    from bench._server import running_server
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", "--total", type=int, default=500)
+    parser.add_argument("-c", "--concurrency", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--postgres", action="store_true", help="use 127.0.0.1:5432, database test")
+    args = parser.parse_args()
+    database_url = None
+    if args.postgres:
+        import uuid
+
+        import sqlalchemy as sa
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                                 isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    workers = args.workers or (4 if args.postgres else 2)
+    try:
+        with running_server(workers=workers, database_url=database_url) as (base, env):
+            code = create_event(env)
+            result = burst(base, code, total=args.total, concurrency=args.concurrency)
+            url = database_url or f"sqlite:///{env['LMS_INSTANCE_DIR']}/hocvuso.db"
+            rows, phones, duplicated = check_database(url, code)
+            label = f"{'PostgreSQL' if args.postgres else 'SQLite'}, {workers} workers, C={args.concurrency}"
+            ok = report(label, result, rows, phones, duplicated, args.total)
+    finally:
+        if args.postgres:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,373 @@
+"""Event pages: staff set-up, poster, projector display, check-in; public registration and tickets."""
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlmodel import Session
+
+from lms import security as access
+from lms.core import services as core
+from lms.core.models import Place, User
+from lms.db import get_session
+from lms.forms import checkbox, read_form
+from lms.plugins.courses.router import catalog
+from lms.plugins.events import services
+from lms.plugins.events.models import KINDS, Event
+from lms.qr import qr_svg
+from lms.templating import render
+
+router = APIRouter()
+
+
+def _base(request: Request) -> str:
+    return request.app.state.settings.base_url.rstrip("/")
+
+
+def event_url(request: Request, event: Event) -> str:
+    return f"{_base(request)}/e/{event.code}"
+
+
+def ticket_url(request: Request, token: str) -> str:
+    return f"{_base(request)}/t/{token}"
+
+
+def _place_label(db: Session, event: Event) -> str:
+    village = db.get(Place, event.village_id) if event.village_id else None
+    parts = [p for p in (event.place_text, village.name if village else "") if p]
+    return ", ".join(parts)
+
+
+def _event_in_scope(db: Session, user: User, event_id: int) -> Event:
+    event = db.get(Event, event_id)
+    if event is None or (user.role != "admin" and event.commune_id != user.commune_id):
+        raise HTTPException(404)
+    return event
+
+
+# --- Staff: list, create, edit -------------------------------------------------------
+
+
+@router.get("/staff/events")
+def staff_events(request: Request, user: User = Depends(access.team),
+                 db: Session = Depends(get_session)) -> Any:
+    statement = select(Event).order_by(Event.starts_at.desc())
+    if user.role != "admin":
+        statement = statement.where(Event.commune_id == user.commune_id)
+    events = db.exec(statement.limit(200)).scalars().all()
+    rows = [(e, services.registered_count(db, e.id), services.attended_count(db, e.id)) for e in events]
+    return render(request, "events/staff_list.html", {"rows": rows, "kinds": KINDS})
+
+
+def _form_context(request: Request, db: Session, user: User, commune: Place | None,
+                  values: dict[str, Any], errors: dict[str, str], event: Event | None = None) -> dict:
+    villages = []
+    if commune:
+        villages = db.exec(select(Place).where(Place.parent_id == commune.id, Place.kind == "village",
+                                               Place.active.is_(True)).order_by(Place.name)).scalars().all()
+    communes = []
+    if user.role == "admin":
+        communes = db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all()
+    return {"values": values, "errors": errors, "kinds": KINDS, "villages": villages,
+            "courses": catalog(request, db).courses, "event": event, "commune": commune,
+            "communes": communes}
+
+
+def _values_of(event: Event, course_ids: list[int]) -> dict[str, Any]:
+    def field(value: Any) -> str:
+        return services.local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+    return {"title": event.title, "kind": event.kind, "village_id": str(event.village_id or ""),
+            "place_text": event.place_text, "starts_at": field(event.starts_at),
+            "ends_at": field(event.ends_at), "capacity": str(event.capacity or ""),
+            "registration_opens_at": field(event.registration_opens_at),
+            "registration_closes_at": field(event.registration_closes_at),
+            "course_ids": [str(c) for c in course_ids]}
+
+
+def _commune_of(db: Session, user: User, requested: Any) -> Place | None:
+    if user.role == "admin" and requested and str(requested).isdigit():
+        place = db.get(Place, int(requested))
+        return place if place and place.kind == "commune" else None
+    return db.get(Place, user.commune_id) if user.commune_id else None
+
+
+@router.get("/staff/events/new")
+def event_new(request: Request, user: User = Depends(access.staff),
+              db: Session = Depends(get_session)) -> Any:
+    commune = _commune_of(db, user, request.query_params.get("commune"))
+    return render(request, "events/edit.html", _form_context(request, db, user, commune, {}, {}))
+
+
+async def _event_input(request: Request) -> tuple[dict[str, Any], services.EventInput]:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    course_ids = [v for v in form.getlist("course_ids") if isinstance(v, str)]
+    values["course_ids"] = course_ids
+    data = services.EventInput(**{k: str(values.get(k, ""))[:300] for k in (
+        "title", "kind", "village_id", "place_text", "starts_at", "ends_at", "capacity",
+        "registration_opens_at", "registration_closes_at")}, course_ids=course_ids)
+    return values, data
+
+
+@router.post("/staff/events/new")
+async def event_create(request: Request, user: User = Depends(access.staff),
+                       db: Session = Depends(get_session)) -> Any:
+    values, data = await _event_input(request)
+    commune = _commune_of(db, user, values.get("commune"))
+    if commune is None:
+        raise HTTPException(404)
+    known = {c.id for c in catalog(request, db).courses}
+    try:
+        event = services.save_event(db, commune=commune, data=data, actor=user, known_course_ids=known)
+        db.commit()
+    except services.FormProblems as exc:
+        db.rollback()
+        return render(request, "events/edit.html",
+                      _form_context(request, db, user, commune, values, exc.errors), status_code=422)
+    return RedirectResponse(f"/staff/events/{event.id}?saved=1", status_code=303)
+
+
+@router.get("/staff/events/{event_id}")
+def event_detail(request: Request, event_id: int, user: User = Depends(access.team),
+                 db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    commune = db.get(Place, event.commune_id)
+    context = _form_context(request, db, user, commune,
+                            _values_of(event, services.course_ids_of(db, event.id)), {}, event)
+    context.update({"registered": services.registered_count(db, event.id),
+                    "attended": services.attended_count(db, event.id),
+                    "url": event_url(request, event), "place": _place_label(db, event),
+                    "saved": request.query_params.get("saved")})
+    return render(request, "events/detail.html", context)
+
+
+@router.post("/staff/events/{event_id}")
+async def event_update(request: Request, event_id: int, user: User = Depends(access.staff),
+                       db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    values, data = await _event_input(request)
+    commune = db.get(Place, event.commune_id)
+    known = {c.id for c in catalog(request, db).courses}
+    try:
+        services.save_event(db, commune=commune, data=data, actor=user, event=event, known_course_ids=known)
+        db.commit()
+    except services.FormProblems as exc:
+        db.rollback()
+        context = _form_context(request, db, user, commune, values, exc.errors, event)
+        context.update({"registered": services.registered_count(db, event.id),
+                        "attended": services.attended_count(db, event.id),
+                        "url": event_url(request, event), "place": _place_label(db, event), "saved": None})
+        return render(request, "events/detail.html", context, status_code=422)
+    return RedirectResponse(f"/staff/events/{event_id}?saved=1", status_code=303)
+
+
+# --- Poster and projector display -------------------------------------------------------
+
+
+@router.get("/staff/events/{event_id}/poster")
+def poster(request: Request, event_id: int, user: User = Depends(access.team),
+           db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    url = event_url(request, event)
+    return render(request, "events/poster.html", {
+        "event": event, "url": url, "short_url": url.split("://", 1)[-1], "qr": qr_svg(url),
+        "place": _place_label(db, event), "kinds": KINDS})
+
+
+@router.get("/staff/events/{event_id}/display")
+def display(request: Request, event_id: int, user: User = Depends(access.team),
+            db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    url = event_url(request, event)
+    return render(request, "events/display.html", {
+        "event": event, "url": url, "short_url": url.split("://", 1)[-1], "qr": qr_svg(url),
+        "registered": services.registered_count(db, event.id),
+        "attended": services.attended_count(db, event.id)}, block="count")
+
+
+# --- Check-in ------------------------------------------------------------------------------
+
+
+@router.get("/staff/events/{event_id}/checkin")
+def checkin_page(request: Request, event_id: int, user: User = Depends(access.team),
+                 db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    query = request.query_params.get("q", "")
+    return render(request, "events/checkin.html", {
+        "event": event, "q": query[:100], "results": services.search(db, event=event, query=query),
+        "result": None, "nonce": secrets.token_hex(8), "audiences": core.AUDIENCES,
+        "villages": _villages(db, event), "errors": {}, "values": {},
+        "attended": services.attended_count(db, event.id),
+        "registered": services.registered_count(db, event.id)}, block="results")
+
+
+def _villages(db: Session, event: Event) -> list[Place]:
+    return list(db.exec(select(Place).where(Place.parent_id == event.commune_id, Place.kind == "village",
+                                            Place.active.is_(True)).order_by(Place.name)).scalars().all())
+
+
+@router.post("/staff/events/{event_id}/checkin")
+async def checkin(request: Request, event_id: int, user: User = Depends(access.team),
+                  db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    values = await read_form(request)
+    token = services.token_from_scan(values.get("scan", ""))
+    registration_id = int(values["registration_id"]) if values.get("registration_id", "").isdigit() else None
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        result = services.check_in(db, event=event, actor=user, token=token or None,
+                                   registration_id=registration_id, nonce=values.get("nonce", ""))
+        db.commit()
+    except services.EventError as exc:
+        db.rollback()
+        if wants_json:
+            return JSONResponse({"ok": False, "message": exc.message}, status_code=422)
+        return _checkin_result(request, db, event, None, exc.message, 422)
+    registration = result.registration
+    when = services.local(registration.checked_in_at).strftime("%H:%M")
+    message = (f"Điểm danh xong: {registration.full_name}" if result.first_time
+               else f"{registration.full_name} đã điểm danh lúc {when}")
+    if wants_json:
+        return {"ok": True, "first_time": result.first_time, "message": message,
+                "attended": services.attended_count(db, event.id)}
+    return _checkin_result(request, db, event, result, message, 200)
+
+
+def _checkin_result(request: Request, db: Session, event: Event, result: Any, message: str,
+                    status: int) -> Any:
+    return render(request, "events/checkin.html", {
+        "event": event, "q": "", "results": [], "result": result, "message": message,
+        "nonce": secrets.token_hex(8), "audiences": core.AUDIENCES, "villages": _villages(db, event),
+        "errors": {}, "values": {}, "attended": services.attended_count(db, event.id),
+        "registered": services.registered_count(db, event.id)}, status_code=status)
+
+
+@router.post("/staff/events/{event_id}/walk-in")
+async def walk_in(request: Request, event_id: int, user: User = Depends(access.team),
+                  db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    values = await read_form(request)
+    data = services.RegistrationInput(
+        full_name=values.get("full_name", ""), phone=values.get("phone", ""),
+        village_id=values.get("village_id", ""), audience=values.get("audience", ""),
+        consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""))
+    try:
+        done = services.register(db, event=event, data=data, helper=user)
+        result = services.check_in(db, event=event, actor=user, registration_id=done.registration.id,
+                                   nonce=values.get("idempotency_key", ""))
+        db.commit()
+    except services.FormProblems as exc:
+        db.rollback()
+        return render(request, "events/checkin.html", {
+            "event": event, "q": "", "results": [], "result": None, "nonce": secrets.token_hex(8),
+            "audiences": core.AUDIENCES, "villages": _villages(db, event), "errors": exc.errors,
+            "values": values, "walk_in_open": True,
+            "attended": services.attended_count(db, event.id),
+            "registered": services.registered_count(db, event.id)}, status_code=422)
+    name = result.registration.full_name
+    return _checkin_result(request, db, event, result, f"Đã đăng ký và điểm danh: {name}", 200)
+
+
+# --- Attendance ----------------------------------------------------------------------------
+
+
+@router.get("/staff/events/{event_id}/attendance")
+def attendance(request: Request, event_id: int, user: User = Depends(access.team),
+               db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    return render(request, "events/attendance.html", {
+        "event": event, "report": services.attendance(db, event=event), "audiences": core.AUDIENCES})
+
+
+@router.get("/staff/events/{event_id}/attendance.csv")
+def attendance_csv(request: Request, event_id: int, user: User = Depends(access.staff),
+                   db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    data = services.attendance_csv(services.attendance(db, event=event))
+    return Response(data, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="diem-danh-{event.code}.csv"'})
+
+
+@router.get("/staff/events/{event_id}/attendance.xlsx")
+def attendance_xlsx(request: Request, event_id: int, user: User = Depends(access.staff),
+                    db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    data = services.attendance_xlsx(services.attendance(db, event=event), title=event.title)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="diem-danh-{event.code}.xlsx"'})
+
+
+# --- Public: register and ticket ------------------------------------------------------------
+
+
+def _public_event(db: Session, code: str) -> Event:
+    event = services.event_by_code(db, code)
+    if event is None:
+        raise HTTPException(404)
+    return event
+
+
+def _register_page(request: Request, db: Session, event: Event, *, values: dict[str, Any],
+                   errors: dict[str, str], message: str | None = None, status: int = 200) -> Any:
+    state = services.registration_state(event)
+    full = event.capacity is not None and services.registered_count(db, event.id) >= event.capacity
+    closed_message = services.STATE_MESSAGES.get(state or ("full" if full else ""), None)
+    return render(request, "events/register.html", {
+        "event": event, "values": values, "errors": errors, "message": message,
+        "closed_message": closed_message, "place": _place_label(db, event), "kinds": KINDS,
+        # Full or closed: the form stays, so those already registered can get their ticket back.
+        "open_form": state not in ("past", "not_yet"),
+        "villages": core.village_choices(db), "audiences": core.AUDIENCES,
+        "consent_text": core.CONSENT_TEXTS[core.CURRENT_CONSENT],
+        "idempotency_key": values.get("idempotency_key") or secrets.token_urlsafe(16),
+    }, status_code=status)
+
+
+@router.get("/e/{code}", dependencies=[access.PUBLIC_ROUTE])
+def register_form(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
+    event = _public_event(db, code)
+    if code != event.code:
+        return RedirectResponse(f"/e/{event.code}", status_code=301)
+    return _register_page(request, db, event, values={}, errors={})
+
+
+@router.post("/e/{code}", dependencies=[access.PUBLIC_ROUTE])
+async def register_submit(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
+    event = _public_event(db, code)
+    values = await read_form(request)
+    user = request.state.user if values.get("as_user") == "1" else None
+    data = services.RegistrationInput(
+        full_name=values.get("full_name", ""), phone=values.get("phone", ""),
+        village_id=values.get("village_id", ""), audience=values.get("audience", ""),
+        consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""))
+    try:
+        done = services.register(db, event=event, data=data, user=user)
+        db.commit()
+    except services.FormProblems as exc:
+        db.rollback()
+        return _register_page(request, db, event, values=values, errors=exc.errors, status=422)
+    except services.EventError as exc:
+        db.rollback()
+        return _register_page(request, db, event, values=values, errors={}, message=exc.message,
+                              status=409)
+    suffix = "?new=1" if done.created else "?again=1"
+    return RedirectResponse(f"/t/{done.registration.token}{suffix}", status_code=303)
+
+
+@router.get("/t/{token}", dependencies=[access.PUBLIC_ROUTE])
+def ticket_page(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    registration = services.ticket(db, token)
+    if registration is None:
+        raise HTTPException(404)
+    event = db.get(Event, registration.event_id)
+    cat = catalog(request, db)
+    course_ids = set(services.course_ids_of(db, event.id))
+    return render(request, "events/ticket.html", {
+        "registration": registration, "event": event, "place": _place_label(db, event),
+        "qr": qr_svg(ticket_url(request, registration.token)), "kinds": KINDS,
+        "courses": [c for c in cat.courses if c.id in course_ids],
+        "new": request.query_params.get("new") == "1", "again": request.query_params.get("again") == "1",
+    }, headers={"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})

@@ -1,0 +1,259 @@
+"""Staff set-up and scoping, public registration, tickets, check-in, attendance exports."""
+
+import csv
+import gzip
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from lms import paths
+from lms.core.models import Consent, Place, User
+from lms.plugins.courses.models import Enrolment
+from tests.courses.packtools import sync_dirs
+from tests.events.eventtools import event_form, register, registrations, staff_with_event, when
+from tests.factories import csrf, fresh, login, make_places, make_user, post_form, text_of
+
+
+def test_staff_create_an_event_with_clear_errors(client, db, settings):
+    places = make_places(db)
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    login(client, staff.phone)
+    bad = post_form(client, "/staff/events/new", event_form(title="", ends_at=when(47), capacity="nhiều"),
+                    page="/staff/events/new")
+    assert bad.status_code == 422
+    text = text_of(bad.text)
+    assert "Vui lòng nhập tên sự kiện" in text
+    assert "Thời gian kết thúc phải sau thời gian bắt đầu" in text
+    assert "Sức chứa là số người" in text
+    assert 'value="Hội trường UBND xã"' in bad.text
+    ok = post_form(client, "/staff/events/new", event_form(), page="/staff/events/new")
+    detail = text_of(client.get(ok.headers["location"]).text)
+    code = re.search(r"Mã sự kiện: (\w{6})", detail).group(1)
+    assert f"http://127.0.0.1:8000/e/{code}" in detail
+    assert not set(code) & set("0O1IL")
+
+
+def test_staff_only_see_their_communes_events(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    elsewhere = make_places(db, commune_name="Xã Láng Giềng", villages=("Thôn Xa",))
+    other = make_user(db, settings, role="staff", commune=elsewhere.commune)
+    browser = make_client()
+    login(browser, other.phone)
+    assert "Lễ phát động" not in browser.get("/staff/events").text
+    for path in ("", "/poster", "/display", "/checkin", "/attendance", "/attendance.csv"):
+        assert browser.get(f"/staff/events/{event.id}{path}").status_code == 404, path
+    assert post_form(browser, f"/staff/events/{event.id}/checkin", {"scan": "x"},
+                     page="/staff/events").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "list_status", "create_status", "checkin_status"), [
+    ("learner", 403, 403, 403), ("team_member", 200, 403, 200), ("staff", 200, 200, 200),
+    ("admin", 200, 200, 200)])
+def test_event_pages_per_role(client, db, settings, make_client, role, list_status, create_status,
+                              checkin_status):
+    places, _, event = staff_with_event(client, db, settings)
+    person = make_user(db, settings, role=role, commune=places.commune, village=places.villages[0])
+    browser = make_client()
+    login(browser, person.phone)
+    assert browser.get("/staff/events").status_code == list_status
+    assert browser.get("/staff/events/new").status_code == create_status
+    assert browser.get(f"/staff/events/{event.id}/checkin").status_code == checkin_status
+
+
+def test_registration_page_is_tiny_and_works_without_script(client, db, settings, make_client):
+    _, _, event = staff_with_event(client, db, settings)
+    page = make_client().get(f"/e/{event.code}", headers={"accept-encoding": "gzip"})
+    assert "<script" not in page.text
+    assert len(gzip.compress(page.content)) < 20 * 1024
+    css = make_client().get(client.app.state.static.url("css/site.css")).content
+    assert len(gzip.compress(page.content)) + len(gzip.compress(css)) < 20 * 1024
+    assert 'name="idempotency_key"' in page.text and "Đăng ký tham dự" in page.text
+
+
+def test_register_creates_account_ticket_and_enrolment(client, db, settings, make_client):
+    sync_dirs(db, [paths.courses_dir()])
+    places, _, event = staff_with_event(client, db, settings)
+    course_id = db.exec(select(Enrolment.course_id)).first()  # none yet
+    assert course_id is None
+    from lms.plugins.courses.models import Course
+
+    course = db.exec(select(Course).where(Course.slug == "vneid-va-dich-vu-cong")).scalars().one()
+    post_form(client, f"/staff/events/{event.id}", {**event_form(), "course_ids": [str(course.id)]},
+              page=f"/staff/events/{event.id}")
+    attendee = make_client()
+    response = register(attendee, event, village=places.villages[0])
+    assert response.status_code == 303 and re.match(r"^/t/[\w-]{32}\?new=1$", response.headers["location"])
+    ticket = attendee.get(response.headers["location"])
+    text = text_of(ticket.text)
+    assert "Đăng ký thành công" in text and "Lê Thị Hoa" in text and "Lễ phát động" in text
+    assert "<svg" in ticket.text and "VNeID và dịch vụ công trực tuyến" in text
+    assert ticket.headers["cache-control"] == "private, no-store"
+    fresh(db)
+    user = db.exec(select(User).where(User.phone == "0912000111")).scalars().one()
+    assert user.password_hash is None and user.commune_id == places.commune.id
+    consent = db.exec(select(Consent).where(Consent.user_id == user.id)).scalars().one()
+    assert (consent.purpose, consent.method) == ("event", "self")
+    enrolment = db.exec(select(Enrolment).where(Enrolment.user_id == user.id)).scalars().one()
+    assert enrolment.course_id == course.id
+
+
+def test_double_tap_and_same_phone_never_make_a_second_registration(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    attendee = make_client()
+    first = register(attendee, event, village=places.villages[0], key="khoa-form-1")
+    again = register(attendee, event, village=places.villages[0], key="khoa-form-1")
+    assert first.headers["location"].split("?")[0] == again.headers["location"].split("?")[0]
+    other_device = make_client()
+    same_phone = register(other_device, event, phone="+84 912 000 111", village=places.villages[1])
+    assert same_phone.headers["location"].split("?")[0] == first.headers["location"].split("?")[0]
+    assert "đây là vé của bạn" in text_of(other_device.get(same_phone.headers["location"]).text)
+    assert len(registrations(db, event.id)) == 1
+
+
+def test_an_existing_account_is_linked_without_revealing_it(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    owner = make_user(db, settings, village=places.villages[0], name="Chủ Tài Khoản", phone="0977123123")
+    stranger = make_client()
+    response = register(stranger, event, name="Người Gõ Thử", phone="0977123123", village=places.villages[1])
+    page = stranger.get(response.headers["location"]).text
+    assert "Chủ Tài Khoản" not in page and "Người Gõ Thử" in page
+    [registration] = registrations(db, event.id)
+    assert registration.user_id == owner.id
+    fresh(db)
+    assert db.get(User, owner.id).full_name == "Chủ Tài Khoản"  # nothing of the account changed
+
+
+def test_signed_in_learner_registers_in_one_tap(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    learner = make_user(db, settings, village=places.villages[0], name="Đinh Thị Mơ")
+    browser = make_client()
+    login(browser, learner.phone)
+    page = browser.get(f"/e/{event.code}").text
+    assert "Đăng ký tham dự với tên Đinh Thị Mơ" in page
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    response = browser.post(f"/e/{event.code}", data={"csrf_token": csrf(browser, f"/e/{event.code}"),
+                                                     "idempotency_key": key, "as_user": "1"})
+    assert response.status_code == 303
+    [registration] = registrations(db, event.id)
+    assert registration.user_id == learner.id and registration.full_name == "Đinh Thị Mơ"
+
+
+def test_bad_input_is_explained_and_kept(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    response = register(make_client(), event, phone="12345", village=places.villages[0], consent="")
+    assert response.status_code == 422
+    text = text_of(response.text)
+    assert "10 chữ số" in text and "Cần đồng ý" in text
+    assert 'value="Lê Thị Hoa"' in response.text
+    assert registrations(db, event.id) == []
+
+
+def test_full_closed_and_past_events_say_so(client, db, settings, make_client):
+    places, staff, full = staff_with_event(client, db, settings, capacity="2")
+    for i in range(2):
+        register(make_client(), full, phone=f"091200011{i}", village=places.villages[0])
+    refused = register(make_client(), full, phone="0912000119", village=places.villages[0])
+    assert refused.status_code == 409 and "đã đủ số người đăng ký" in text_of(refused.text)
+    assert len(registrations(db, full.id)) == 2
+    # The two already registered still get their tickets back.
+    assert register(make_client(), full, phone="0912000110", village=places.villages[0]).status_code == 303
+
+    _, _, closed = staff_with_event(client, db, settings, places=places, registration_closes_at=when(-1),
+                                    registration_opens_at=when(-5))
+    page = text_of(make_client().get(f"/e/{closed.code}").text)
+    assert "Sự kiện đã hết hạn đăng ký" in page
+    assert register(make_client(), closed, village=places.villages[0]).status_code == 409
+
+    _, _, past = staff_with_event(client, db, settings, places=places, starts_at=when(-5), ends_at=when(-3))
+    assert "Sự kiện này đã kết thúc" in text_of(make_client().get(f"/e/{past.code}").text)
+
+
+def _token(location: str) -> str:
+    return location.split("/t/")[1].split("?")[0]
+
+
+def test_check_in_twice_counts_once(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    token = _token(register(make_client(), event, village=places.villages[0]).headers["location"])
+    checkin = f"/staff/events/{event.id}/checkin"
+    first = post_form(client, checkin, {"scan": f"http://127.0.0.1:8000/t/{token}", "nonce": "n1"},
+                      page=checkin)
+    assert "Điểm danh xong: Lê Thị Hoa" in text_of(first.text)
+    retry = client.post(checkin, data={"scan": token, "nonce": "n1", "csrf_token": csrf(client, checkin)},
+                        headers={"accept": "application/json"})
+    assert retry.json()["first_time"] is True and retry.json()["attended"] == 1
+    second = post_form(client, checkin, {"scan": token, "nonce": "n2"}, page=checkin)
+    assert re.search(r"Lê Thị Hoa đã điểm danh lúc \d\d:\d\d", text_of(second.text))
+    [registration] = registrations(db, event.id)
+    assert registration.checked_in_at is not None
+
+
+def test_a_ticket_of_another_event_is_refused(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    _, _, other = staff_with_event(client, db, settings, places=places, title="Tập huấn tổ công nghệ",
+                                   kind="tap-huan")
+    token = _token(register(make_client(), other, village=places.villages[0]).headers["location"])
+    checkin = f"/staff/events/{event.id}/checkin"
+    response = post_form(client, checkin, {"scan": token, "nonce": "x"}, page=checkin)
+    assert response.status_code == 422 and "không thuộc sự kiện đang điểm danh" in text_of(response.text)
+    assert registrations(db, other.id)[0].checked_in_at is None
+    unknown = post_form(client, checkin, {"scan": "khong-co-ve-nay", "nonce": "y"}, page=checkin)
+    assert "Không tìm thấy vé này" in text_of(unknown.text)
+
+
+def test_search_by_name_or_phone_tail_and_walk_in(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    register(make_client(), event, name="Phùng Văn Đức", phone="0912345987", village=places.villages[0])
+    checkin = f"/staff/events/{event.id}/checkin"
+    assert "Phùng Văn Đức" in text_of(client.get(f"{checkin}?q=duc").text)
+    assert "Phùng Văn Đức" in text_of(client.get(f"{checkin}?q=987").text)
+    fragment = client.get(f"{checkin}?q=987", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<div id="results">')
+    registration_id = registrations(db, event.id)[0].id
+    post_form(client, checkin, {"registration_id": str(registration_id), "nonce": "s1"}, page=checkin)
+    walk_in = post_form(client, f"/staff/events/{event.id}/walk-in", {
+        "full_name": "Bà Cụ Không Điện Thoại", "phone": "", "village_id": str(places.villages[1].id),
+        "audience": "nguoi-dan", "consent": "on", "idempotency_key": "walk-1"}, page=checkin)
+    assert "Đã đăng ký và điểm danh: Bà Cụ Không Điện Thoại" in text_of(walk_in.text)
+    rows = registrations(db, event.id)
+    assert len(rows) == 2 and all(r.checked_in_at for r in rows)
+    fresh(db)
+    walker = db.exec(select(User).where(User.full_name == "Bà Cụ Không Điện Thoại")).scalars().one()
+    consent = db.exec(select(Consent).where(Consent.user_id == walker.id)).scalars().one()
+    assert consent.method == "helper" and consent.helper_id is not None
+
+
+def test_attendance_exports_are_safe_and_open(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    with db.begin():
+        tricky = Place(kind="village", name="=HYPERLINK(\"http://x\")", parent_id=places.commune.id)
+        db.add(tricky)
+    db.commit()
+    register(make_client(), event, name="Trịnh Thị Út", village=tricky)
+    register(make_client(), event, name="Mai Văn Tư", phone="0912000222", village=places.villages[0])
+    page = text_of(client.get(f"/staff/events/{event.id}/attendance").text)
+    assert "2 đăng ký · 0 có mặt" in page and "Thôn Đông 1 0" in page
+    csv_bytes = client.get(f"/staff/events/{event.id}/attendance.csv").content
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    assert rows[0][0] == "Họ và tên"
+    cells = [cell for row in rows for cell in row]
+    assert "'=HYPERLINK(\"http://x\")" in cells and not any(c.startswith("=") for c in cells)
+    book = load_workbook(io.BytesIO(client.get(f"/staff/events/{event.id}/attendance.xlsx").content))
+    sheet = book["Danh sách"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[2][0] == "Họ và tên" and {"Mai Văn Tư", "Trịnh Thị Út"} <= {r[0] for r in values[3:]}
+    assert book["Tổng hợp"]["A1"].value == "Thôn/tổ dân phố"
+    assert any(c.value == "'=HYPERLINK(\"http://x\")" for row in book["Tổng hợp"].iter_rows() for c in row)
+
+
+def test_display_page_count_updates_by_fragment(client, db, settings, make_client):
+    places, _, event = staff_with_event(client, db, settings)
+    register(make_client(), event, village=places.villages[0])
+    page = client.get(f"/staff/events/{event.id}/display").text
+    assert 'hx-trigger="every 5s"' in page and "<svg" in page
+    fragment = client.get(f"/staff/events/{event.id}/display", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<div id="count"') and ">1</span> người đã đăng ký" in fragment
