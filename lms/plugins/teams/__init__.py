@@ -1,0 +1,1 @@
+"""Community tech teams: enrolling and supporting residents."""

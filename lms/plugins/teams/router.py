@@ -1,0 +1,5 @@
+"""Pages of the teams plugin (filled in below)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
