@@ -1,4 +1,4 @@
-"""Teams plugin: teams, their villages and members, assisted residents, login cards.
+"""Teams plugin: teams, villages, members, assisted residents and attempts, login cards, imports.
 
 Revision ID: 0006_teams
 Revises: 0005_events
@@ -43,6 +43,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_teams_assisted_resident_registered_at'), ['registered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_teams_assisted_resident_team_id'), ['team_id'], unique=False)
 
+    op.create_table('teams_import_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('confirmed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['core_user.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['teams_team.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('teams_import_batch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_teams_import_batch_team_id'), ['team_id'], unique=False)
+
     op.create_table('teams_login_card',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -79,9 +93,17 @@ def upgrade() -> None:
     with op.batch_alter_table('teams_team_village', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_teams_team_village_village_id'), ['village_id'], unique=False)
 
+    op.create_table('teams_assisted_attempt',
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['attempt_id'], ['quiz_attempt.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['core_user.id'], ),
+    sa.PrimaryKeyConstraint('attempt_id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('teams_assisted_attempt')
     with op.batch_alter_table('teams_team_village', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_teams_team_village_village_id'))
 
@@ -94,6 +116,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_teams_login_card_user_id'))
 
     op.drop_table('teams_login_card')
+    with op.batch_alter_table('teams_import_batch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_teams_import_batch_team_id'))
+
+    op.drop_table('teams_import_batch')
     with op.batch_alter_table('teams_assisted_resident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_teams_assisted_resident_team_id'))
         batch_op.drop_index(batch_op.f('ix_teams_assisted_resident_registered_at'))

@@ -17,6 +17,7 @@ from lms.core.models import Place, User
 from lms.db import utcnow
 from lms.plugins.courses import services as courses
 from lms.plugins.events.models import KINDS, Event, EventCourse, Registration
+from lms.spreadsheet import safe_cell, with_bom
 from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -405,13 +406,6 @@ def attendance(db: Session, *, event: Event) -> Attendance:
 HEADERS = ["Họ và tên", "Số điện thoại", "Thôn/tổ dân phố", "Nhóm", "Đăng ký lúc", "Điểm danh lúc"]
 
 
-def safe_cell(value: Any) -> Any:
-    """Spreadsheet cells that start like a formula are shown as text, never run."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def attendance_rows(report: Attendance) -> list[list[Any]]:
     def when(value: datetime | None) -> str:
         return local(value).strftime("%d/%m/%Y %H:%M") if value else ""
@@ -426,8 +420,7 @@ def attendance_csv(report: Attendance) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(HEADERS)
     writer.writerows(attendance_rows(report))
-    # The byte order mark makes Excel open UTF-8 with Vietnamese letters intact.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return with_bom(buffer.getvalue())
 
 
 def attendance_xlsx(report: Attendance, *, title: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from lms.db import utcnow
@@ -56,3 +57,25 @@ class LoginCard(SQLModel, table=True):
     created_by_id: int = Field(foreign_key="core_user.id")
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = Field(default=None)
+
+
+class AssistedAttempt(SQLModel, table=True):
+    """A quiz attempt taken on a member's phone with the resident present."""
+
+    __tablename__ = "teams_assisted_attempt"
+
+    attempt_id: int = Field(foreign_key="quiz_attempt.id", primary_key=True)
+    member_id: int = Field(foreign_key="core_user.id")
+
+
+class ImportBatch(SQLModel, table=True):
+    """An uploaded list, parsed and checked, waiting for the member to confirm it."""
+
+    __tablename__ = "teams_import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams_team.id", index=True)
+    member_id: int = Field(foreign_key="core_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = Field(default=None)
+    rows: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

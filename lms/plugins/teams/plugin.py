@@ -5,7 +5,8 @@ from typing import Any
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 
-meta = PluginMeta(name="teams", label="Tổ công nghệ số cộng đồng", requires=["courses", "quiz"])
+meta = PluginMeta(name="teams", label="Tổ công nghệ số cộng đồng",
+                  requires=["courses", "quiz", "certificates"])
 
 
 @hookimpl

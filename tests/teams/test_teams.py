@@ -1,0 +1,204 @@
+"""Teams, scoping, assisted enrolment with duplicates, in-person learning, login cards."""
+
+import pytest
+from sqlalchemy import select
+
+from lms.core.models import Consent, User
+from lms.plugins.courses.models import LessonProgress
+from lms.plugins.quiz.models import QuizAttempt
+from lms.plugins.teams.models import AssistedAttempt, LoginCard
+from tests.factories import csrf, fresh, login, make_places, make_user, post_form, text_of
+from tests.quiz.quiztools import answers_for, quiz_course
+from tests.teams.teamtools import team_setup
+
+
+def _enrol(browser, team, **fields):
+    data = {"full_name": "Nguyễn Thị Tư", "phone": "", "village_id": "", "audience": "nguoi-dan",
+            "birth_year": "1948", "consent": "on", **fields}
+    return post_form(browser, f"/teams/{team.id}/residents/new", data, page=f"/teams/{team.id}/residents/new")
+
+
+def test_staff_make_a_team_and_members_become_team_members(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    assert setup.member.role == "team_member" and setup.member.commune_id == setup.places.commune.id
+    page = text_of(client.get(f"/teams/{setup.team.id}").text)
+    assert "Phụ trách: Thôn Đoài, Thôn Đông" in page and "Đoàn Viên Thanh" in page
+    bad = post_form(client, "/teams", {"name": "", "villages": []}, page="/teams")
+    assert bad.status_code == 422 and "Vui lòng đặt tên tổ" in text_of(bad.text)
+
+
+def test_assisted_enrolment_records_consent_by_the_member(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    response = _enrol(browser, setup.team, village_id=str(setup.places.villages[1].id))
+    assert response.status_code == 303
+    page = text_of(browser.get(response.headers["location"]).text)
+    assert "Đã ghi danh Nguyễn Thị Tư" in page and "do Đoàn Viên Thanh xác nhận" in page
+    fresh(db)
+    resident = db.exec(select(User).where(User.full_name == "Nguyễn Thị Tư")).scalars().one()
+    assert resident.phone is None and resident.birth_year == 1948
+    consent = db.exec(select(Consent).where(Consent.user_id == resident.id)).scalars().one()
+    assert (consent.method, consent.helper_id) == ("helper", setup.member.id)
+
+
+def test_duplicates_are_caught_by_phone_or_name_year_village(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    existing = make_user(db, settings, village=setup.places.villages[0], name="Trần Văn Bảy", phone="0988111222")
+    existing.birth_year = 1950
+    db.add(existing)
+    db.commit()
+    browser = make_client()
+    login(browser, setup.member.phone)
+    by_phone = _enrol(browser, setup.team, full_name="Tran Van Bay Khac", phone="0988 111 222",
+                      village_id=str(setup.places.villages[0].id))
+    assert by_phone.status_code == 409
+    text = text_of(by_phone.text)
+    assert "Có phải người này không?" in text and "Trần Văn Bảy" in text and "Vẫn tạo người mới" not in text
+    by_name = _enrol(browser, setup.team, full_name="TRẦN văn bảy", birth_year="1950",
+                     village_id=str(setup.places.villages[0].id))
+    assert by_name.status_code == 409 and "Vẫn tạo người mới" in text_of(by_name.text)
+    forced = _enrol(browser, setup.team, full_name="Trần Văn Bảy", birth_year="1950",
+                    village_id=str(setup.places.villages[0].id), confirm_new="1")
+    assert forced.status_code == 303
+    fresh(db)
+    assert len(db.exec(select(User).where(User.name_folded == "tran van bay")).scalars().all()) == 2
+
+
+def test_a_member_sees_only_the_teams_residents(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    inside = make_user(db, settings, village=setup.places.villages[1], name="Người Trong Tổ")
+    outside = make_user(db, settings, village=setup.places.villages[2], name="Người Thôn Bắc")
+    other_commune = make_places(db, commune_name="Xã Khác", villages=("Thôn Lạ",))
+    stranger_member = make_user(db, settings, role="team_member", commune=other_commune.commune)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    listing = text_of(browser.get(f"/teams/{setup.team.id}/residents").text)
+    assert "Người Trong Tổ" in listing and "Người Thôn Bắc" not in listing
+    assert browser.get(f"/teams/{setup.team.id}/residents/{outside.id}").status_code == 404
+    assert post_form(browser, f"/teams/{setup.team.id}/residents/{outside.id}/card", {},
+                     page="/teams").status_code == 404
+    intruder = make_client()
+    login(intruder, stranger_member.phone)
+    for path in (f"/teams/{setup.team.id}", f"/teams/{setup.team.id}/residents",
+                 f"/teams/{setup.team.id}/residents/{inside.id}", f"/teams/{setup.team.id}/import"):
+        assert intruder.get(path).status_code == 404, path
+    assert "Tổ công nghệ số thôn Đông" not in intruder.get("/teams").text
+
+
+@pytest.mark.parametrize(("role", "status"), [("learner", 403), ("team_member", 200), ("staff", 200),
+                                              ("admin", 200)])
+def test_teams_page_per_role(client, db, settings, role, status):
+    places = make_places(db)
+    person = make_user(db, settings, role=role, commune=places.commune, village=places.villages[0])
+    login(client, person.phone)
+    assert client.get("/teams").status_code == status
+
+
+def test_only_staff_manage_teams(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    assert post_form(browser, "/teams", {"name": "Tổ riêng"}, page="/teams").status_code == 403
+    assert post_form(browser, f"/teams/{setup.team.id}/members", {"phone": "0912000000"},
+                     page="/teams").status_code == 403
+
+
+def test_in_person_lessons_and_a_quiz_are_attributed_to_the_member(client, db, settings, make_client, tmp_path):
+    slug = quiz_course(db, tmp_path)
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    resident_url = _enrol(browser, setup.team, village_id=str(setup.places.villages[0].id)).headers["location"]
+    resident_url = resident_url.split("?")[0]
+    resident_id = int(resident_url.rsplit("/", 1)[1])
+    from lms.plugins.courses.models import Course, Lesson
+
+    fresh(db)
+    course = db.exec(select(Course).where(Course.slug == slug)).scalars().one()
+    lessons = db.exec(select(Lesson).where(Lesson.course_id == course.id)).scalars().all()
+    db.commit()
+    post_form(browser, f"{resident_url}/enrol", {"course_id": str(course.id)}, page=resident_url)
+    post_form(browser, f"{resident_url}/lessons", {"course_id": str(course.id),
+                                                   "lesson_ids": [str(lesson.id) for lesson in lessons]},
+              page=resident_url)
+    fresh(db)
+    progress = db.exec(select(LessonProgress).where(LessonProgress.user_id == resident_id)).scalars().all()
+    assert len(progress) == 2 and {p.confirmed_by_id for p in progress} == {setup.member.id}
+    db.commit()
+    start = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url)
+    attempt_url = start.headers["location"]
+    fresh(db)
+    attempt = db.exec(select(QuizAttempt).where(QuizAttempt.user_id == resident_id)).scalars().one()
+    db.commit()
+    browser.post(attempt_url, data={**answers_for(attempt), "csrf_token": csrf(browser, attempt_url)})
+    assert "100% — Đạt" in text_of(browser.get(attempt_url).text)
+    fresh(db)
+    assisted = db.exec(select(AssistedAttempt)).scalars().one()
+    assert (assisted.attempt_id, assisted.member_id) == (attempt.id, setup.member.id)
+    page = text_of(browser.get(resident_url).text)
+    assert "Khóa học khoa-kiem-tra" in page and "Đã hoàn thành" in page and "100% (Đạt)" in page
+
+
+def test_login_card_signs_in_and_stops_at_once_when_revoked(client, db, settings, make_client):
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    resident_url = _enrol(browser, setup.team, village_id=str(setup.places.villages[0].id)).headers["location"]
+    resident_url = resident_url.split("?")[0]
+    card = post_form(browser, f"{resident_url}/card", {}, page=resident_url)
+    assert card.status_code == 200 and "<svg" in card.text and "Nguyễn Thị Tư" in card.text
+    assert card.headers["cache-control"] == "no-store"
+    fresh(db)
+    stored = db.exec(select(LoginCard)).scalars().one()
+    db.commit()
+    assert stored.token_digest not in card.text  # only the digest is stored; the page holds the token
+
+    from lms.security import token_digest
+
+    # The token is in the QR drawing only (not as text to copy), and the database keeps its digest.
+    token = _card_token(db, settings, stored, card.text)
+    assert token_digest(token) == stored.token_digest and token not in card.text
+    assert len(token) >= 32  # 192 random bits
+    phone = make_client()
+    signed = phone.get(f"/k/{token}")
+    assert signed.status_code == 303 and signed.headers["location"] == "/my/courses"
+    assert "Nguyễn Thị Tư" in text_of(phone.get("/account").text)
+    post_form(browser, f"{resident_url}/card/revoke", {}, page=resident_url)
+    assert make_client().get(f"/k/{token}").status_code == 404
+    # Reprinting gives a new card; the old token still does nothing.
+    post_form(browser, f"{resident_url}/card", {}, page=resident_url)
+    assert make_client().get(f"/k/{token}").status_code == 404
+
+
+def _card_token(db, settings, stored, html):
+    """Decode the card's QR (rendered by Chromium-free means: the SVG path) with zxing."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    svg = html[html.index("<svg"): html.index("</svg>") + 6]
+    png = _svg_to_png(svg)
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return result.text.rsplit("/k/", 1)[1]
+
+
+def _svg_to_png(svg: str) -> bytes:
+    """Rasterise our QR SVG (one path of unit squares) with Pillow."""
+    import io
+    import re
+
+    from PIL import Image, ImageDraw
+
+    box = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    scale = 10
+    image = Image.new("L", (int(box[2] * scale), int(box[3] * scale)), 255)
+    draw = ImageDraw.Draw(image)
+    path = re.search(r'<path[^>]* d="([^"]+)"', svg).group(1)
+    for x, y, _rest in re.findall(r"M(-?[\d.]+),(-?[\d.]+)((?:[hvHVz][^MhvHVz]*)*)", path):
+        draw.rectangle([float(x) * scale, float(y) * scale, (float(x) + 1) * scale - 1,
+                        (float(y) + 1) * scale - 1], fill=0)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
