@@ -201,14 +201,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run"]
 
 
-@pytest.fixture
-def phone_page():
-    """A headless Chromium tab the size of a cheap Android phone (360×740)."""
+def require_chromium() -> None:
+    """Skip without Chromium, except in CI, where a skipped browser test is a failure."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing (apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser tests may not be skipped in CI: {message}")
         pytest.skip(message)
+
+
+@pytest.fixture
+def phone_page():
+    """A headless Chromium tab the size of a cheap Android phone (360×740)."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -49,8 +49,9 @@ def test_read_a_lesson_and_mark_it_done_on_a_phone(live_server, phone_page, db, 
 def test_marking_done_works_with_javascript_off(live_server, db, settings, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
+    require_chromium()
     sync_dirs(db, [paths.courses_dir()])
     make_user(db, settings, village=make_places(db).villages[0], phone="0987123457",
               password="mật khẩu dài 2026")
