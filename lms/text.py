@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from datetime import date
+from typing import Any
 
 # Mobile numbers in Vietnam: 10 digits, 0 then 3, 5, 7, 8 or 9 (since 2018).
 _MOBILE = re.compile(r"0[35789]\d{8}")
@@ -77,3 +78,12 @@ def official_date(value: date) -> str:
     day = f"{value.day:02d}" if value.day < 10 else str(value.day)
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)
     return f"ngày {day} tháng {month} năm {value.year}"
+
+
+def parse_field(errors: dict[str, str], name: str, parse: Any, raw: Any) -> Any:
+    """`parse(raw)`, or None with the Vietnamese reason stored under `name` in `errors`."""
+    try:
+        return parse(raw)
+    except InvalidInput as exc:
+        errors[name] = str(exc)
+        return None

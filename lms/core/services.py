@@ -21,7 +21,7 @@ from lms.core.models import (
 from lms.db import utcnow
 from lms.security import ROLES, new_token, token_digest
 from lms.settings import Settings
-from lms.text import InvalidInput, clean_text, nfc, normalize_name, normalize_phone
+from lms.text import InvalidInput, clean_text, nfc, normalize_name, normalize_phone, parse_field
 
 AUDIENCES = {
     "can-bo": "Cán bộ, công chức, viên chức",
@@ -212,26 +212,15 @@ class SignupInput:
 def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
     """Create a learner who signed up themselves, with their consent recorded."""
     errors: dict[str, str] = {}
-    name = phone = None
-    try:
-        name = normalize_name(data.full_name)
-    except InvalidInput as exc:
-        errors["full_name"] = str(exc)
-    try:
-        phone = normalize_phone(data.phone)
-    except InvalidInput as exc:
-        errors["phone"] = str(exc)
+    name = parse_field(errors, "full_name", normalize_name, data.full_name)
+    phone = parse_field(errors, "phone", normalize_phone, data.phone)
     village = active_village(db, data.village_id)
     if village is None:
         errors["village_id"] = "Vui lòng chọn thôn/tổ dân phố nơi bạn sinh sống."
     if data.audience not in AUDIENCES:
         errors["audience"] = "Vui lòng chọn bạn thuộc nhóm nào."
-    birth_year = None
-    if data.birth_year.strip():
-        try:
-            birth_year = parse_birth_year(data.birth_year)
-        except InvalidInput as exc:
-            errors["birth_year"] = str(exc)
+    birth_year = parse_field(errors, "birth_year", parse_birth_year, data.birth_year) \
+        if data.birth_year.strip() else None
     problem = check_new_password(nfc(data.password), nfc(data.password_confirm), phone)
     if problem:
         errors["password"] = problem

@@ -18,7 +18,7 @@ from lms.db import utcnow
 from lms.plugins.courses import services as courses
 from lms.plugins.events.models import KINDS, Event, EventCourse, Registration
 from lms.spreadsheet import safe_cell, with_bom
-from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone
+from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone, parse_field
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -235,15 +235,9 @@ def register(db: Session, *, event: Event, data: RegistrationInput, user: User |
         name, phone, audience = user.full_name, user.phone, user.audience
         village = db.get(Place, user.village_id) if user.village_id else None
     else:
-        try:
-            name = normalize_name(data.full_name)
-        except InvalidInput as exc:
-            errors["full_name"] = str(exc)
+        name = parse_field(errors, "full_name", normalize_name, data.full_name)
         if data.phone.strip() or helper is None:
-            try:
-                phone = normalize_phone(data.phone)
-            except InvalidInput as exc:
-                errors["phone"] = str(exc)
+            phone = parse_field(errors, "phone", normalize_phone, data.phone)
         village = core.active_village(db, data.village_id)
         if village is None:
             errors["village_id"] = "Vui lòng chọn thôn/tổ dân phố nơi bạn sinh sống."

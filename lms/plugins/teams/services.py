@@ -26,7 +26,7 @@ from lms.plugins.teams.models import (
 )
 from lms.security import new_token, token_digest
 from lms.spreadsheet import safe_cell, with_bom
-from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone
+from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone, parse_field
 
 
 @dataclass
@@ -159,27 +159,15 @@ class Checked:
 
 def check_resident(db: Session, team: Team, data: ResidentInput) -> Checked:
     errors: dict[str, str] = {}
-    name = phone = None
-    birth_year = None
-    try:
-        name = normalize_name(data.full_name)
-    except InvalidInput as exc:
-        errors["full_name"] = str(exc)
-    if data.phone.strip():
-        try:
-            phone = normalize_phone(data.phone)
-        except InvalidInput as exc:
-            errors["phone"] = str(exc)
+    name = parse_field(errors, "full_name", normalize_name, data.full_name)
+    phone = parse_field(errors, "phone", normalize_phone, data.phone) if data.phone.strip() else None
     village = core.active_village(db, data.village_id)
     if village is None or village.id not in village_ids(db, team.id):
         errors["village_id"] = "Chọn một thôn/tổ dân phố do tổ phụ trách."
     if data.audience not in core.AUDIENCES:
         errors["audience"] = "Chọn nhóm của người dân."
-    if data.birth_year.strip():
-        try:
-            birth_year = core.parse_birth_year(data.birth_year)
-        except InvalidInput as exc:
-            errors["birth_year"] = str(exc)
+    birth_year = parse_field(errors, "birth_year", core.parse_birth_year, data.birth_year) \
+        if data.birth_year.strip() else None
     if not data.consent:
         errors["consent"] = "Cần xác nhận người dân đã đồng ý cho lưu thông tin."
     if errors:

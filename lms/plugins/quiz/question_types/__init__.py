@@ -82,3 +82,9 @@ def _text(value: Any) -> bool:
 
 def option_text(config: dict, key: str, option_id: str) -> str:
     return next((o["text"] for o in config.get(key, []) if o["id"] == option_id), "")
+
+
+def prepare_options(config: dict) -> dict:
+    """Options in a new order with new keys, for this attempt only."""
+    return {"options": [{"key": new_key(), "id": o["id"], "text": o["text"]}
+                        for o in shuffled(config["options"])]}

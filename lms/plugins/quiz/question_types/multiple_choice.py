@@ -6,10 +6,9 @@ from lms.plugins.quiz.question_types import (
     Explained,
     InvalidAnswer,
     check_items,
-    new_key,
     option_text,
     points_nowhere,
-    shuffled,
+    prepare_options,
 )
 
 SCORINGS = ("all_or_nothing", "partial")
@@ -39,8 +38,7 @@ class MultipleChoice:
         return problems
 
     def prepare(self, config: dict) -> dict:
-        return {"options": [{"key": new_key(), "id": o["id"], "text": o["text"]}
-                            for o in shuffled(config["options"])]}
+        return prepare_options(config)
 
     def parse(self, values: list[str], field: str, form: dict, shown: dict) -> Any:
         if not values:
