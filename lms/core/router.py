@@ -266,8 +266,7 @@ def staff_home(request: Request, user: User = Depends(access.staff),
         ).one()[0]
     return render(request, "core/staff_home.html", {
         "commune": commune, "counts": counts, "communes": _all_communes(db, user),
-        "nav_staff": [item for item in request.app.state.nav_items(request, user)
-                      if item.href.startswith("/staff/")],
+        "nav_staff": [item for item in request.app.state.nav_items(request, user) if item.area == "staff"],
     })
 
 

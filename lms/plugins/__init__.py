@@ -23,11 +23,12 @@ class PluginMeta:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link in the page header."""
+    """A link: in the page header ("main") or among the staff area's tools ("staff")."""
 
     label: str
     href: str
     order: int = 50
+    area: str = "main"
 
 
 class PluginError(RuntimeError):

@@ -113,3 +113,14 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(engine):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_staff_tools_are_on_the_staff_home_not_in_the_header(client, db, settings):
+    places = make_places(db)
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    login(client, staff.phone)
+    page = client.get("/staff").text
+    header = page[page.index("<header"): page.index("</header>")]
+    main = page[page.index("<main"):]
+    for href in ("/staff/quizzes", "/staff/certificates"):
+        assert f'href="{href}"' in main and href not in header

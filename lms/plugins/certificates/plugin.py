@@ -30,12 +30,10 @@ def on_event(event: Any, context: Any) -> None:
 
 @hookimpl
 def nav_items(request: Any, user: Any) -> list[NavItem]:
-    items = []
-    if user is not None:
-        items.append(NavItem("Chứng nhận của tôi", "/my/certificates", 22))
-    if user is not None and user.role in ("staff", "admin") and request.url.path.startswith("/staff"):
-        items.append(NavItem("Chứng nhận đã cấp", "/staff/certificates", 76))
-    return items
+    # A learner reaches their certificates from the account page; staff from the staff area.
+    if user is not None and user.role in ("staff", "admin"):
+        return [NavItem("Chứng nhận đã cấp", "/staff/certificates", 76, area="staff")]
+    return []
 
 
 @hookimpl

@@ -38,6 +38,6 @@ def course_requirements(db: Any, course: Any, user_id: int) -> list[Any]:
 
 @hookimpl
 def nav_items(request: Any, user: Any) -> list[NavItem]:
-    if user is not None and user.role in ("staff", "admin") and request.url.path.startswith("/staff"):
-        return [NavItem("Thống kê bài kiểm tra", "/staff/quizzes", 75)]
+    if user is not None and user.role in ("staff", "admin"):
+        return [NavItem("Thống kê bài kiểm tra", "/staff/quizzes", 75, area="staff")]
     return []
