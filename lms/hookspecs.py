@@ -45,7 +45,15 @@ def course_pack_dirs() -> list[Any]:
 
 @hookspec
 def stats_figures(scope: Any, period: Any) -> list[Any]:
-    """Return figures for the statistics dashboard, for a place scope and a period."""
+    """Return figures for the statistics dashboard, for a place scope and a period.
+
+    `scope` is an lms.stats_scope.StatsScope (a read session, commune ids or None for
+    the whole installation, audience, village and course filters) and `period` an
+    lms.stats_scope.StatsPeriod (local start and end days). Return Figure objects: a
+    `facts` query (rows of at, user_id, course_id) that the statistics plugin filters
+    by scope and period, groups and pre-aggregates by week itself, or a ready `value`
+    for this scope and period; and StatsDimension objects naming the ids figures use
+    (e.g. course titles). Return [] for a scope that is not a StatsScope."""
 
 
 @hookspec

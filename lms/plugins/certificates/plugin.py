@@ -58,3 +58,10 @@ def register_commands(cli: Any) -> None:
         from lms.plugins.certificates.commands import verify_file
 
         raise typer.Exit(verify_file(path))
+
+
+@hookimpl
+def stats_figures(scope: Any, period: Any) -> list[Any]:
+    from lms.plugins.certificates.figures import stats_figures as figures
+
+    return figures(scope, period)

@@ -79,3 +79,10 @@ def register_commands(cli: Any) -> None:
         from lms.plugins.courses.commands import sync_packs
 
         raise typer.Exit(sync_packs())
+
+
+@hookimpl
+def stats_figures(scope: Any, period: Any) -> list[Any]:
+    from lms.plugins.courses.figures import stats_figures as figures
+
+    return figures(scope, period)

@@ -20,3 +20,10 @@ def nav_items(request: Any, user: Any) -> list[NavItem]:
     if user is not None and user.role in ("team_member", "staff", "admin"):
         return [NavItem("Sự kiện", "/staff/events", 60)]
     return []
+
+
+@hookimpl
+def stats_figures(scope: Any, period: Any) -> list[Any]:
+    from lms.plugins.events.figures import stats_figures as figures
+
+    return figures(scope, period)

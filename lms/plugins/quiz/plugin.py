@@ -41,3 +41,10 @@ def nav_items(request: Any, user: Any) -> list[NavItem]:
     if user is not None and user.role in ("staff", "admin"):
         return [NavItem("Thống kê bài kiểm tra", "/staff/quizzes", 75, area="staff")]
     return []
+
+
+@hookimpl
+def stats_figures(scope: Any, period: Any) -> list[Any]:
+    from lms.plugins.quiz.figures import stats_figures as figures
+
+    return figures(scope, period)

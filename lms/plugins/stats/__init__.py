@@ -1,0 +1,1 @@
+"""The statistics plugin: dashboard, targets, exports, report and read-only API."""

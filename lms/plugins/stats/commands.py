@@ -1,0 +1,54 @@
+"""Commands of the statistics plugin: `lms demo-data` (development only) and `lms stats rebuild`."""
+
+import typer
+
+from lms.settings import Settings
+
+
+def register(cli: typer.Typer) -> None:
+    stats = typer.Typer(help="Thống kê.", no_args_is_help=True)
+    cli.add_typer(stats, name="stats")
+
+    @stats.command("rebuild")
+    def rebuild() -> None:
+        """Sum every finished week again (after importing or correcting past data)."""
+        from lms.db import make_engine
+        from lms.plugins import build_plugin_manager
+        from lms.plugins.stats import summary
+
+        settings = Settings()
+        engine = make_engine(settings)
+        try:
+            known = summary.refresh(engine, build_plugin_manager(settings), rebuild=True)
+        finally:
+            engine.dispose()
+        typer.echo(f"Đã tổng hợp số liệu các ngày trước ngày {known.days_until:%d/%m/%Y}.")
+
+    @cli.command("demo-data")
+    def demo_data(
+        communes: int = typer.Option(20, min=1, max=500, help="Communes to add."),
+        learners: int = typer.Option(100_000, min=1, max=5_000_000, help="Learners to add, spread over them."),
+        months: int = typer.Option(12, min=1, max=60, help="How far back the activity goes."),
+        seed: int = typer.Option(2026, help="Random seed (same seed, same people)."),
+    ) -> None:
+        """DEVELOPMENT ONLY: add invented communes, learners, progress, certificates and events.
+
+        Writes other plugins' tables directly; never run it on a real installation."""
+        from lms.db import make_engine
+        from lms.plugins import build_plugin_manager
+        from lms.plugins.stats import demo, summary
+
+        settings = Settings()
+        engine = make_engine(settings)
+        try:
+            report = demo.generate(engine, settings, communes=communes, learners=learners, months=months, seed=seed)
+            summary.refresh(engine, build_plugin_manager(settings), rebuild=True)
+        except demo.DemoError as exc:
+            typer.echo(f"Lỗi: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            engine.dispose()
+        typer.echo(f"Đã thêm {report.communes} xã/phường, {report.villages} thôn/tổ dân phố:")
+        for table, rows in report.rows.items():
+            typer.echo(f"  {table:<28} {rows:>9}")
+        typer.echo(f"Dữ liệu mẫu, chỉ dùng để thử và đo (không dùng cho hệ thống thật). {report.seconds:.1f} giây.")

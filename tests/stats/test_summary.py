@@ -1,0 +1,161 @@
+"""The pre-aggregated days and weeks give exactly what counting the facts gives, whatever the
+scope, filters and period; summing day by day gives what a rebuild gives; `lms demo-data`."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from lms import paths
+from lms.cli import build_cli
+from lms.core.models import Place, User
+from lms.plugins import build_plugin_manager
+from lms.plugins.certificates.models import Certificate
+from lms.plugins.courses.models import LessonProgress
+from lms.plugins.events.models import Registration
+from lms.plugins.quiz.models import QuizAttempt
+from lms.plugins.stats import demo, summary
+from lms.plugins.stats.models import (
+    ActiveDay,
+    ActiveUser,
+    DayCommune,
+    DayVillage,
+    SummaryState,
+    VillageTotal,
+    WeekCommune,
+    WeekTotal,
+)
+from lms.stats_scope import StatsPeriod, StatsScope, local_today
+from lms.text import fold
+from tests.courses.packtools import sync_dirs
+
+
+@pytest.fixture
+def city(engine, settings, db):
+    """Two communes of invented learners over four months (the demo generator)."""
+    sync_dirs(db, [paths.courses_dir()])
+    report = demo.generate(engine, settings, communes=2, learners=500, months=4, seed=7)
+    db.rollback()
+    return report
+
+
+def _nonzero(counts: summary.Counts) -> tuple[dict, dict]:
+    members = {(k, m): n for k, table in counts.members.items() for m, n in table.items() if n}
+    weeks = {(k, w): n for k, table in counts.weeks.items() for w, n in table.items() if n}
+    return members, weeks
+
+
+def test_demo_generator_fills_every_table_realistically(city, db):
+    assert city.communes == 2 and 8 <= city.villages <= 28
+    assert city.rows["core_user"] == 500
+    counts = {model.__tablename__: db.exec(select(func.count()).select_from(model)).scalar()
+              for model in (LessonProgress, QuizAttempt, Certificate, Registration)}
+    assert counts == {"courses_lesson_progress": city.rows["courses_lesson_progress"],
+                      "quiz_attempt": city.rows["quiz_attempt"],
+                      "certificates_certificate": city.rows["certificates_certificate"],
+                      "events_registration": city.rows["events_registration"]}
+    assert all(n > 0 for n in counts.values()), counts
+    names = db.exec(select(User.full_name).limit(50)).scalars().all()
+    assert all(len(name.split()) == 3 for name in names)  # family, middle and given name
+    assert sum(fold(name) != name.casefold() for name in names) > 25  # Vietnamese letters, not ASCII
+    audiences = set(db.exec(select(User.audience).distinct()).scalars().all())
+    assert audiences == {"can-bo", "doanh-nghiep", "to-cong-nghe", "nguoi-dan"}
+    first = db.exec(select(func.min(LessonProgress.completed_at))).scalar()
+    assert datetime.now(UTC) - first > timedelta(days=60)  # progress spread over months
+
+
+def test_summary_agrees_with_counting_the_facts(city, engine, settings, db):
+    pm = build_plugin_manager(settings)
+    known = summary.refresh(engine, pm)
+    today = local_today()
+    assert known.days_until == summary.first_open_day()
+    assert db.exec(select(func.count()).select_from(DayVillage)).scalar() > 100
+    figures = summary.contributions(pm, StatsScope(db), StatsPeriod(None, today)).facts
+    communes = db.exec(select(Place.id).where(Place.kind == "commune").order_by(Place.id)).scalars().all()
+    village = db.exec(select(Place.id).where(Place.kind == "village", Place.parent_id == communes[1])).first()[0]
+    course = db.exec(select(LessonProgress.course_id).limit(1)).scalar()
+    monday = summary.week_start(today)
+    periods = [StatsPeriod(None, today), StatsPeriod(today - timedelta(days=45), today - timedelta(days=3)),
+               StatsPeriod(today - timedelta(days=20), today), StatsPeriod(monday - timedelta(days=14),
+                                                                           monday - timedelta(days=1)),
+               StatsPeriod(today - timedelta(days=61), today - timedelta(days=61)),
+               StatsPeriod(None, today - timedelta(days=9))]
+    scopes = [StatsScope(db), StatsScope(db, (communes[0],)), StatsScope(db, (communes[0],), audience="nguoi-dan"),
+              StatsScope(db, None, course_id=course), StatsScope(db, (communes[1],), village_id=village),
+              StatsScope(db, None, audience="can-bo", course_id=course)]
+    checked = 0
+    for scope in scopes:
+        for period in periods:
+            weeks_from = period.start or today - timedelta(weeks=26)
+            fast = summary.count(db, figures, scope, period, known=known, weeks_from=weeks_from)
+            slow = summary.count(db, figures, scope, period, known=summary.Reach(), weeks_from=weeks_from)
+            assert _nonzero(fast) == _nonzero(slow), (scope, period)
+            fast_active = summary.active(db, figures, scope, period, known=known)
+            slow_active = summary.active(db, figures, scope, period, known=summary.Reach())
+            assert {k: v for k, v in fast_active.month.items() if v} == \
+                {k: v for k, v in slow_active.month.items() if v}, (scope, period)
+            assert {k: v for k, v in fast_active.week.items() if v} == \
+                {k: v for k, v in slow_active.week.items() if v}, (scope, period)
+            checked += bool(_nonzero(slow)[0])
+    assert checked >= 25  # the comparisons were not all of empty results
+
+
+def _tables(db) -> dict:
+    out = {}
+    for model in (DayVillage, DayCommune, VillageTotal, WeekCommune, WeekTotal, ActiveDay, ActiveUser):
+        rows = db.exec(select(model.__table__)).all()
+        out[model.__tablename__] = sorted(tuple(str(v) for v in row) for row in rows)
+    return out
+
+
+def test_summing_day_by_day_equals_a_rebuild(city, engine, settings, db):
+    pm = build_plugin_manager(settings)
+    now = datetime.now(UTC)
+    first = summary.refresh(engine, pm, now=now - timedelta(days=17))
+    assert first.days_until == summary.first_open_day(now - timedelta(days=17))
+    for days_ago in (9, 8, 0):  # a gap of several days, then one day, then up to today
+        summary.refresh(engine, pm, now=now - timedelta(days=days_ago))
+    db.rollback()
+    step_by_step = _tables(db)
+    assert summary.refresh(engine, pm, rebuild=True, now=now).days_until == summary.first_open_day(now)
+    db.rollback()
+    assert _tables(db) == step_by_step
+    assert len(step_by_step["stats_week_total"]) > 10
+
+
+def test_refresh_does_nothing_when_up_to_date(city, engine, settings, db):
+    pm = build_plugin_manager(settings)
+    known = summary.refresh(engine, pm)
+    built = db.exec(select(SummaryState.built_at)).scalar()
+    db.rollback()
+    assert summary.refresh(engine, pm) == known
+    db.rollback()
+    assert db.exec(select(SummaryState.built_at)).scalar() == built
+
+
+@pytest.fixture
+def cli_env(settings, engine, monkeypatch):
+    monkeypatch.setenv("LMS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("LMS_INSTANCE_DIR", str(settings.instance_dir))
+    return build_cli(settings)
+
+
+def test_demo_data_command_and_rebuild(cli_env, db):
+    runner = CliRunner()
+    refused = runner.invoke(cli_env, ["demo-data", "--communes", "1", "--learners", "10"])
+    assert refused.exit_code == 1 and "lms courses sync" in refused.output
+    sync_dirs(db, [paths.courses_dir()])
+    result = runner.invoke(cli_env, ["demo-data", "--communes", "2", "--learners", "120", "--months", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Đã thêm 2 xã/phường" in result.output and "không dùng cho hệ thống thật" in result.output
+    db.rollback()
+    assert db.exec(select(func.count()).select_from(User)).scalar() == 120
+    assert db.exec(select(SummaryState.days_until)).scalar() is not None  # summed at the end
+    again = runner.invoke(cli_env, ["demo-data", "--communes", "2", "--learners", "10", "--months", "1"])
+    assert again.exit_code == 0, again.output
+    db.rollback()
+    names = db.exec(select(Place.name).where(Place.kind == "commune")).scalars().all()
+    assert len(names) == len(set(names)) == 4  # a second run adds new communes, never twins
+    rebuilt = runner.invoke(cli_env, ["stats", "rebuild"])
+    assert rebuilt.exit_code == 0 and "Đã tổng hợp số liệu" in rebuilt.output
