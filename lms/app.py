@@ -27,6 +27,7 @@ ERROR_PAGES = {
     403: ("Không có quyền truy cập", "Tài khoản của bạn không được xem trang này."),
     404: ("Không tìm thấy trang", "Trang bạn tìm không có hoặc đã được chuyển đi."),
     405: ("Không hỗ trợ thao tác này", "Trang này không nhận thao tác bạn vừa gửi."),
+    409: ("Không thực hiện được", "Thao tác này không thực hiện được lúc này."),
     413: (
         "Dữ liệu quá lớn",
         "Nội dung hoặc tệp bạn gửi vượt quá giới hạn cho phép. Vui lòng rút gọn rồi gửi lại.",
@@ -39,8 +40,10 @@ CSRF_MESSAGE = (
 )
 
 
-def render_error(request: Request, status: int, *, csrf: bool = False) -> HTMLResponse:
+def render_error(request: Request, status: int, *, csrf: bool = False,
+                 detail: str | None = None) -> HTMLResponse:
     title, message = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    message = detail or message
     if csrf:
         title, message = "Biểu mẫu hết hạn", CSRF_MESSAGE
     return render(
@@ -110,6 +113,18 @@ def _check_access_policies(app: FastAPI) -> None:
         raise PluginError(f"Routes without an access policy: {', '.join(missing)}")
 
 
+def _own_message(exc: StarletteHTTPException) -> str | None:
+    """A service's Vietnamese reason given as the detail, not HTTP's stock English phrase."""
+    from http import HTTPStatus
+
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    try:
+        stock = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        stock = None
+    return None if detail in (None, stock) else detail
+
+
 def _same_site_referer(request: Request) -> str | None:
     from urllib.parse import urlsplit
 
@@ -143,7 +158,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=exc.headers)
-        response = render_error(request, exc.status_code)
+        response = render_error(request, exc.status_code, detail=_own_message(exc))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response

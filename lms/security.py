@@ -45,6 +45,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def set_session_cookie(response: Any, settings: Any, token: str) -> None:
+    """The log-in cookie: HttpOnly, SameSite=Lax, Secure on https."""
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
+                        samesite="lax", secure=settings.secure_cookies, path="/")
+
+
 def csrf_token_for(secret: str, csrf_cookie: str, session_token: str | None) -> str:
     message = f"{csrf_cookie}|{session_token or ''}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

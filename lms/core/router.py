@@ -1,7 +1,6 @@
 """Pages of the core: home, sign-up, log-in, account, first administrator, staff area."""
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -27,11 +26,7 @@ def _settings(request: Request) -> Any:
 
 
 def _session_cookie(response: Response, request: Request, token: str) -> None:
-    settings = _settings(request)
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
-        samesite="lax", secure=settings.secure_cookies, path="/",
-    )
+    access.set_session_cookie(response, _settings(request), token)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -473,6 +468,3 @@ async def place_add(request: Request, _user: User = Depends(access.admin),
         return _places_page(request, db, {"kind": exc.message}, values, status=422)
     return _see_other("/staff/places")
 
-
-def login_url(next_path: str) -> str:
-    return f"/login?next={quote(next_path)}"

@@ -157,7 +157,7 @@ def test_login_card_signs_in_and_stops_at_once_when_revoked(client, db, settings
     from lms.security import token_digest
 
     # The token is in the QR drawing only (not as text to copy), and the database keeps its digest.
-    token = _card_token(db, settings, stored, card.text)
+    token = _card_token(card.text)
     assert token_digest(token) == stored.token_digest and token not in card.text
     assert len(token) >= 32  # 192 random bits
     phone = make_client()
@@ -171,7 +171,7 @@ def test_login_card_signs_in_and_stops_at_once_when_revoked(client, db, settings
     assert make_client().get(f"/k/{token}").status_code == 404
 
 
-def _card_token(db, settings, stored, html):
+def _card_token(html):
     """Decode the card's QR (rendered by Chromium-free means: the SVG path) with zxing."""
     import io
 
@@ -202,3 +202,32 @@ def _svg_to_png(svg: str) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def test_refusals_say_why_in_vietnamese(client, db, settings, make_client, tmp_path):
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    # The member lives in a village of the team, but a card signs in learners only.
+    refused = post_form(browser, f"/teams/{setup.team.id}/residents/{setup.member.id}/card", {},
+                        page="/teams")
+    assert refused.status_code == 409
+    assert "Chỉ cấp thẻ đăng nhập cho người học." in text_of(refused.text)
+    fresh(db)
+    assert db.exec(select(LoginCard)).scalars().all() == []
+    db.commit()
+
+    from tests.quiz.quiztools import QUIZ
+
+    slug = quiz_course(db, tmp_path, quiz={**QUIZ, "cooldown_minutes": 60})
+    resident_url = _enrol(browser, setup.team, village_id=str(setup.places.villages[0].id)
+                          ).headers["location"].split("?")[0]
+    attempt_url = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url).headers["location"]
+    browser.post(attempt_url, data={"csrf_token": csrf(browser, attempt_url), "q0": "x"})  # refused: nothing
+    fresh(db)
+    attempt = db.exec(select(QuizAttempt)).scalars().one()
+    db.commit()
+    browser.post(attempt_url, data={**answers_for(attempt, wrong={0, 1, 2, 3}),
+                                    "csrf_token": csrf(browser, attempt_url)})
+    again = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url)
+    assert again.status_code == 429 and "Bạn cần chờ thêm 60 phút" in text_of(again.text)

@@ -183,3 +183,12 @@ def for_commune(db: Session, *, commune_id: int | None, query: str = "",
         wanted = fold(query)
         rows = [c for c in rows if wanted in fold(c.learner_name)]
     return rows[:limit]
+
+
+def valid_counts(db: Session, *, user_ids: list[int]) -> dict[int, int]:
+    """Valid (not revoked) certificates per learner."""
+    from sqlalchemy import func
+
+    return dict(db.exec(select(Certificate.user_id, func.count()).where(
+        Certificate.user_id.in_(user_ids), Certificate.revoked_at.is_(None)).group_by(
+        Certificate.user_id)).all())

@@ -361,3 +361,33 @@ def quiz_of(db: Session, *, course_id: int) -> dict | None:
 
 def course_by_id(db: Session, course_id: int) -> Course | None:
     return db.get(Course, course_id)
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    """One learner across their enrolled courses (for other plugins' lists)."""
+
+    lessons_done: int = 0
+    lessons_total: int = 0
+    courses_completed: int = 0
+
+
+def progress_of_learners(db: Session, *, user_ids: list[int]) -> dict[int, LearnerProgress]:
+    """Lessons done, lessons in enrolled courses and courses completed, per learner: three queries."""
+    done = dict(db.exec(select(LessonProgress.user_id, func.count()).where(
+        LessonProgress.user_id.in_(user_ids)).group_by(LessonProgress.user_id)).all())
+    totals = dict(db.exec(select(Lesson.course_id, func.count()).where(Lesson.retired.is_(False))
+                          .group_by(Lesson.course_id)).all())
+    total: dict[int, int] = {}
+    completed: dict[int, int] = {}
+    for row in db.exec(select(Enrolment.user_id, Enrolment.course_id, Enrolment.completed_at).where(
+            Enrolment.user_id.in_(user_ids))).all():
+        total[row.user_id] = total.get(row.user_id, 0) + totals.get(row.course_id, 0)
+        completed[row.user_id] = completed.get(row.user_id, 0) + (row.completed_at is not None)
+    return {uid: LearnerProgress(done.get(uid, 0), total.get(uid, 0), completed.get(uid, 0))
+            for uid in user_ids}
+
+
+def has_completed(db: Session, *, user_id: int, course_id: int) -> bool:
+    return db.exec(select(Enrolment.completed_at).where(
+        Enrolment.user_id == user_id, Enrolment.course_id == course_id)).scalar() is not None

@@ -18,9 +18,9 @@ from lms.db import utcnow
 from lms.plugins.courses import services as courses
 from lms.plugins.events.models import KINDS, Event, EventCourse, Registration
 from lms.spreadsheet import safe_cell, with_bom
+from lms.templating import VIETNAM, local
 from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone, parse_field
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6  # public, not secret; short so the poster QR stays coarse
 
@@ -44,10 +44,6 @@ def new_event_code() -> str:
 
 def normalize_event_code(typed: str) -> str:
     return "".join(ch for ch in (typed or "").upper() if ch.isalnum())
-
-
-def local(value: datetime) -> datetime:
-    return value.astimezone(VIETNAM)
 
 
 def parse_local(raw: str | None) -> datetime | None:

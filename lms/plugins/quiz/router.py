@@ -84,14 +84,7 @@ def _attempt_page(request: Request, db: Session, course: courses.CourseOutline, 
 
 
 def _course_completed(db: Session, request: Request, course: courses.CourseOutline) -> bool:
-    from sqlalchemy import select
-
-    from lms.plugins.courses.models import Enrolment
-
-    user = request.state.user
-    completed = db.exec(select(Enrolment.completed_at).where(
-        Enrolment.user_id == user.id, Enrolment.course_id == course.id)).scalar()
-    return completed is not None
+    return courses.has_completed(db, user_id=request.state.user.id, course_id=course.id)
 
 
 def _owned(db: Session, user: User, course: courses.CourseOutline, attempt_id: int) -> Any:

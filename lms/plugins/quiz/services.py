@@ -46,6 +46,12 @@ def attempts_of(db: Session, *, user_id: int, course_id: int) -> list[QuizAttemp
         .order_by(QuizAttempt.started_at.desc())).scalars().all())
 
 
+def attempts_of_learner(db: Session, *, user_id: int) -> list[QuizAttempt]:
+    """Every attempt of one learner, newest first."""
+    return list(db.exec(select(QuizAttempt).where(QuizAttempt.user_id == user_id)
+                        .order_by(QuizAttempt.started_at.desc())).scalars().all())
+
+
 def has_passed(db: Session, *, user_id: int, course_id: int) -> bool:
     return db.exec(select(QuizAttempt.id).where(
         QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id,

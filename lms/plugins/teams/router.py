@@ -17,11 +17,9 @@ from lms.plugins.certificates import services as certificates
 from lms.plugins.courses import services as courses
 from lms.plugins.courses.router import catalog
 from lms.plugins.quiz import services as quizzes
-from lms.plugins.quiz.models import QuizAttempt
 from lms.plugins.teams import services
 from lms.plugins.teams.models import AssistedAttempt, ImportBatch
 from lms.qr import qr_svg
-from lms.security import SESSION_COOKIE
 from lms.templating import render
 
 router = APIRouter()
@@ -217,8 +215,7 @@ def _resident_context(request: Request, db: Session, user: User, team: Any, pers
         if course.id in enrolled:
             course_rows.append((course, done.get(course.id, set()), enrolled[course.id],
                                 courses.progress_of(course, done.get(course.id, set()))))
-    attempts = db.exec(select(QuizAttempt).where(QuizAttempt.user_id == person.id)
-                       .order_by(QuizAttempt.started_at.desc())).scalars().all()
+    attempts = quizzes.attempts_of_learner(db, user_id=person.id)
     titles = {c.id: c.title for c in cat.courses}
     return {"team": team, "person": person, "village": db.get(Place, person.village_id),
             "course_rows": course_rows, "courses": [c for c in cat.courses if c.id not in enrolled],
@@ -314,8 +311,7 @@ def card_sign_in(request: Request, token: str) -> Any:
     if session_token is None:
         return render(request, "teams/card_invalid.html", {}, status_code=404)
     response = _see("/my/courses")
-    response.set_cookie(SESSION_COOKIE, session_token, max_age=settings.session_days * 86400,
-                        httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
+    access.set_session_cookie(response, settings, session_token)
     return response
 
 
@@ -347,14 +343,14 @@ def assisted_quiz_start(request: Request, team_id: int, user_id: int, slug: str,
     return _see(f"/teams/{team_id}/residents/{user_id}/quiz/{slug}/{attempt.id}")
 
 
-def _assisted_attempt(db: Session, person: User, course: Any, attempt_id: int) -> QuizAttempt:
+def _assisted_attempt(db: Session, person: User, course: Any, attempt_id: int) -> Any:
     attempt = quizzes.owned_attempt(db, attempt_id=attempt_id, user_id=person.id, course_id=course.id)
     if attempt is None:
         raise HTTPException(404)
     return attempt
 
 
-def _assisted_page(request: Request, team: Any, person: User, course: Any, attempt: QuizAttempt,
+def _assisted_page(request: Request, team: Any, person: User, course: Any, attempt: Any,
                    error: str | None = None, status: int = 200) -> Any:
     types = quizzes.question_types(request.app.state.pm)
     context: dict[str, Any] = {"team": team, "person": person, "course": course, "attempt": attempt,

@@ -1,7 +1,6 @@
 """Teams, assisted enrolment with duplicate checks, in-person learning, login cards, bulk import."""
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,9 +12,8 @@ from sqlmodel import Session
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import utcnow
-from lms.plugins.certificates.models import Certificate
+from lms.plugins.certificates import services as certificates
 from lms.plugins.courses import services as courses
-from lms.plugins.courses.models import Enrolment, LessonProgress
 from lms.plugins.teams.models import (
     AssistedResident,
     ImportBatch,
@@ -229,34 +227,17 @@ def residents(db: Session, *, team: Team, status: str = "", sort: str = "name") 
     people = db.exec(select(User).where(User.village_id.in_(ids), User.role != "admin")).scalars().all()
     names = {p.id: p.name for p in db.exec(select(Place).where(Place.id.in_(ids))).scalars().all()}
     person_ids = [p.id for p in people]
-    done = dict(db.exec(select(LessonProgress.user_id, func.count()).where(
-        LessonProgress.user_id.in_(person_ids)).group_by(LessonProgress.user_id)).all())
-    enrolled = {}
-    completed = {}
-    for row in db.exec(select(Enrolment.user_id, Enrolment.course_id, Enrolment.completed_at).where(
-            Enrolment.user_id.in_(person_ids))).all():
-        enrolled.setdefault(row.user_id, []).append(row.course_id)
-        completed[row.user_id] = completed.get(row.user_id, 0) + (row.completed_at is not None)
-    certified = dict(db.exec(select(Certificate.user_id, func.count()).where(
-        Certificate.user_id.in_(person_ids), Certificate.revoked_at.is_(None)).group_by(
-        Certificate.user_id)).all())
-    lesson_totals = _lesson_totals(db)
-    rows = [ResidentRow(p, names.get(p.village_id, ""), done.get(p.id, 0),
-                        sum(lesson_totals.get(c, 0) for c in enrolled.get(p.id, [])),
-                        completed.get(p.id, 0), certified.get(p.id, 0)) for p in people]
+    progress = courses.progress_of_learners(db, user_ids=person_ids)
+    certified = certificates.valid_counts(db, user_ids=person_ids)
+    rows = [ResidentRow(p, names.get(p.village_id, ""), progress[p.id].lessons_done,
+                        progress[p.id].lessons_total, progress[p.id].courses_completed,
+                        certified.get(p.id, 0)) for p in people]
     if status in STATUS_LABELS:
         rows = [r for r in rows if r.status == status]
     keys = {"name": lambda r: fold(r.user.full_name),
             "village": lambda r: (fold(r.village), fold(r.user.full_name)),
             "progress": lambda r: (-(r.done / r.total if r.total else 0), fold(r.user.full_name))}
     return sorted(rows, key=keys.get(sort, keys["name"]))
-
-
-def _lesson_totals(db: Session) -> dict[int, int]:
-    from lms.plugins.courses.models import Lesson
-
-    return dict(db.exec(select(Lesson.course_id, func.count()).where(Lesson.retired.is_(False))
-                        .group_by(Lesson.course_id)).all())
 
 
 def residents_csv(rows: list[ResidentRow]) -> bytes:
@@ -493,6 +474,3 @@ def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch) 
     db.add(batch)
     return created
 
-
-def digest_file(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
