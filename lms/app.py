@@ -1,19 +1,26 @@
 """Application factory: plugins, routers, middleware, static files and templates."""
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from lms import paths
+from lms.context import Context
 from lms.core.models import User, UserSession
 from lms.db import make_engine
-from lms.plugins import NavItem, build_plugin_manager, flatten
+from lms.errors import ServiceError
+from lms.keys import installation_keys
+from lms.plugin_host import NavItem, build_plugin_manager, flatten
 from lms.security import AccessDenied, LoginRequired
 from lms.settings import Settings
 from lms.staticfiles import HashedStatic
@@ -34,7 +41,9 @@ ERROR_PAGES = {
     ),
     429: ("Quá nhiều yêu cầu", "Bạn thao tác quá nhanh. Vui lòng chờ một lát rồi thử lại."),
     500: ("Đã có lỗi", "Hệ thống gặp sự cố. Vui lòng thử lại sau ít phút."),
+    503: ("Hệ thống đang bận", "Hệ thống đang bận, vui lòng thử lại sau ít giây."),
 }
+BUSY_RETRY_SECONDS = 5
 CSRF_MESSAGE = (
     "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng quay lại, tải lại trang rồi gửi lại."
 )
@@ -55,11 +64,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     pm = build_plugin_manager(settings)
     engine = make_engine(settings)
+    # Keys come from settings, the database (several hosts) or instance/ (one host).
+    settings = installation_keys(settings, engine)
+    context = Context(engine, pm, settings)
 
-    app = FastAPI(title="hocvuso", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app = FastAPI(title="hocvuso", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.pm = pm
+    app.state.context = context
     app.state.password_context = None  # set lazily by lms.core.services
 
     template_dirs = [paths.templates_dir()] + [Path(p) for p in flatten(pm.hook.template_dirs())]
@@ -97,11 +111,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    import anyio.to_thread
+
+    settings = app.state.settings
+    # Handlers doing database work run in this pool; the connection pool matches it.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    stop = threading.Event()
+    deliverer = threading.Thread(target=_deliver_pending, args=(app.state.context, stop),
+                                 name="lms-outbox", daemon=True)
+    deliverer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        deliverer.join(timeout=10)
+
+
+def _deliver_pending(context: Context, stop: threading.Event) -> None:
+    """Deliver events left pending (a handler failed, a worker stopped): at start, then periodically."""
+    from lms.events import deliver
+
+    interval = context.settings.outbox_interval_seconds
+    while not stop.is_set():
+        deliver(context)
+        if not interval or stop.wait(interval):
+            return
+
+
 def _check_access_policies(app: FastAPI) -> None:
     """Refuse to start when a plugin adds a page without saying who may open it."""
     from fastapi.routing import APIRoute
 
-    from lms.plugins import PluginError
+    from lms.plugin_host import PluginError
     from lms.security import app_routes, route_policy
 
     missing = [
@@ -164,9 +207,65 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, _exc: RequestValidationError) -> Any:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
         # Forms are validated in the views with Vietnamese messages; this only
-        # catches malformed requests (a missing field from a tampered form).
+        # catches malformed requests (a missing field from a tampered form). A path
+        # that cannot name an object (/staff/events/abc, an id past 2^63) names nothing.
+        in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+        status = 404 if in_path else 400
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "Yêu cầu không hợp lệ"}, status_code=400)
-        return render_error(request, 400)
+            detail = "Không tìm thấy" if in_path else "Yêu cầu không hợp lệ"
+            return JSONResponse({"detail": detail}, status_code=status)
+        return render_error(request, status)
+
+    @app.exception_handler(ServiceError)
+    async def _refused(request: Request, exc: ServiceError) -> Any:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"code": exc.code, "detail": exc.message}, status_code=exc.status,
+                                headers=exc.headers)
+        if request.headers.get("hx-request") == "true":
+            response = render(request, "error.html", {"title": ERROR_PAGES.get(exc.status, ERROR_PAGES[409])[0],
+                                                      "message": exc.message},
+                              status_code=exc.status, block="message")
+        else:
+            title = ERROR_PAGES.get(exc.status, ERROR_PAGES[409])[0]
+            response = render(request, "error.html", {"title": title, "message": exc.message,
+                                                      "back": _same_site_referer(request)},
+                              status_code=exc.status)
+        for name, value in exc.headers.items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def _database_trouble(request: Request, exc: OperationalError) -> Any:
+        if not _is_lock_timeout(exc):
+            return await _unexpected(request, exc)
+        # Another write held the lock longer than we wait: the person may simply retry.
+        log.warning("%s %s: database busy (lock wait over %.0fs)", request.method,
+                    getattr(request.scope.get("route"), "path", "-"),
+                    request.app.state.settings.database_lock_timeout_seconds)
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": ERROR_PAGES[503][1]}, status_code=503, headers=headers)
+        response = render_error(request, 503)
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Any:
+        # Logged with the route's pattern, never the raw path (it may hold a token).
+        log.error("%s %s: unexpected %s", request.method,
+                  getattr(request.scope.get("route"), "path", "-"), type(exc).__name__, exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": ERROR_PAGES[500][1]}, status_code=500)
+        try:
+            return render_error(request, 500)
+        except Exception:  # noqa: BLE001 - the error page itself failed: plain Vietnamese text
+            return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>Đã có lỗi</title>"
+                                f"<p>{ERROR_PAGES[500][1]}</p>", status_code=500)
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return ("database is locked" in text or "database table is locked" in text
+            or "lock timeout" in text or "could not obtain lock" in text)

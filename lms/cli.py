@@ -4,7 +4,7 @@ import logging
 
 import typer
 
-from lms.plugins import build_plugin_manager
+from lms.plugin_host import build_plugin_manager
 from lms.settings import Settings
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, create_engine
 
 from lms.settings import Settings
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY = "lms_read_only"
 
 
 def utcnow() -> datetime:
@@ -22,57 +22,114 @@ def utcnow() -> datetime:
 
 def make_engine(settings: Settings, url: str | None = None) -> Engine:
     url = url or settings.resolved_database_url
+    # Sized to the thread pool that runs handlers (a request holds one connection at a
+    # time: see Context.transaction), plus the outbox deliverer and a spare: a request never
+    # waits for, nor opens and closes, a connection.
+    pool = {"pool_size": settings.worker_threads + 2, "max_overflow": 2, "pool_timeout": 30}
     if url.startswith("sqlite"):
         settings.ensure_instance()
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            url, **pool,
+            connect_args={"check_same_thread": False, "timeout": settings.database_lock_timeout_seconds},
         )
-        _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        _configure_sqlite(engine, settings)
+    else:
+        connect_args: dict[str, Any] = {}
+        if not settings.database_prepared_statements:
+            # PgBouncer in transaction mode hands each transaction another server
+            # connection, where psycopg's named prepared statements do not exist.
+            connect_args["prepare_threshold"] = None
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
+        _configure_postgresql(engine, settings)
+    _guard_read_only(engine)
+    return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, settings: Settings) -> None:
+    busy_ms = int(settings.database_lock_timeout_seconds * 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Take transaction control from the driver so BEGIN can be IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
+            # No BEGIN: each read sees the newest commit and holds no snapshot, like
+            # PostgreSQL's READ COMMITTED, so a page rendered after a service's commit
+            # shows what it wrote.
+            return
         # A deferred transaction that reads and then writes cannot wait for a
         # concurrent writer: SQLite fails it at once with "database is locked".
         # Writers therefore take the write lock up front and wait their turn.
-        if connection.get_execution_options().get("sqlite_immediate"):
+        if options.get("sqlite_immediate"):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
 
 
+def _configure_postgresql(engine: Engine, settings: Settings) -> None:
+    lock_ms = int(settings.database_lock_timeout_seconds * 1000)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get("sqlite_immediate"):
+            # SET LOCAL lasts for this transaction only, so it is safe behind PgBouncer.
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
+
+
+class ReadOnlySession(RuntimeError):
+    """A write through a read session: state changes belong in a service's unit of work."""
+
+
+_READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "SHOW", "SET")
+
+
+def _guard_read_only(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes(connection, _cursor, statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get(READ_ONLY) and \
+                not statement.lstrip().upper().startswith(_READ_STATEMENTS):
+            raise ReadOnlySession(f"write through a read session: {statement.split(None, 1)[0]}")
+
+
 def writer(engine: Engine) -> Engine:
-    """The same engine, but its transactions take SQLite's write lock when they begin."""
+    """The same engine, but its transactions take the write lock when they begin
+    (SQLite's BEGIN IMMEDIATE; PostgreSQL gets the lock timeout)."""
     return engine.execution_options(sqlite_immediate=True)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for reading only: a write through it raises ReadOnlySession."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """One transaction that commits on success and rolls back on any error."""
+    """One transaction that commits on success and rolls back on any error.
+
+    Without the outbox: for commands and set-up code that raise no domain events;
+    services use lms.context.Context.transaction()."""
     with Session(writer(engine), expire_on_commit=False) as session, session.begin():
         yield session
 
 
+def read_session(engine: Engine) -> Session:
+    return Session(reader(engine), expire_on_commit=False, autoflush=False)
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session; unsafe methods get a writing transaction."""
-    engine: Engine = request.app.state.engine
-    bind = engine if request.method in ("GET", "HEAD", "OPTIONS") else writer(engine)
-    with Session(bind, expire_on_commit=False) as session:
+    """The request's session, for reading: routers parse and render, services write."""
+    with read_session(request.app.state.engine) as session:
+        request.state.lms_read_session = session
         yield session
 
 

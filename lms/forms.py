@@ -1,11 +1,21 @@
-"""Small helpers for views that read HTML forms."""
+"""Small helpers for views that read HTML forms.
 
-from typing import Any
+Forms are read by async dependencies (`form_values`, `form_lists`, `form_data`), so the
+handlers themselves stay plain `def`: FastAPI runs them in its thread pool, and their
+database work never blocks the event loop."""
+
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Path, Request
+from starlette.datastructures import FormData
 
 MAX_FIELD_CHARS = 5_000
+# The largest id an INTEGER column holds (PostgreSQL's is 32-bit): a larger one in a path
+# names nothing (404), rather than an "integer out of range" from the database.
+MAX_ID = 2**31 - 1
+
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -16,6 +26,26 @@ async def read_form(request: Request) -> dict[str, str]:
         if isinstance(value, str) and key not in values:
             values[key] = value[:MAX_FIELD_CHARS]
     return values
+
+
+async def read_form_lists(request: Request) -> dict[str, list[str]]:
+    """Every text value of the posted form by field name (checkbox groups, quiz answers)."""
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value[:MAX_FIELD_CHARS])
+    return values
+
+
+async def read_form_data(request: Request) -> FormData:
+    """The posted form as it is, uploads included (read them with `.file.read()`)."""
+    return await request.form()
+
+
+FormValues = Annotated[dict[str, str], Depends(read_form)]
+FormLists = Annotated[dict[str, list[str]], Depends(read_form_lists)]
+FormFields = Annotated[FormData, Depends(read_form_data)]
 
 
 def checkbox(values: dict[str, Any], name: str) -> bool:

@@ -58,10 +58,12 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
 
 @hookspec
 def on_event(event: Any, context: Any) -> None:
-    """React to a domain event raised by another plugin, after its transaction committed.
+    """React to a domain event, after the transaction that raised it committed.
 
-    `context` is an lms.events.EventContext (engine, pm, settings) for handlers that
-    need to write; most take only `event`."""
+    Delivered at least once from the outbox, so be idempotent; an exception is logged and
+    the event retried later for this plugin only. `context` is an lms.context.Context
+    (engine, pm, settings; `context.transaction()` for writing). Mark the implementation
+    with lms.events.listens_to(names…) to receive only those events."""
 
 
 @hookspec

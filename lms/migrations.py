@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from lms import paths
-from lms.plugins import build_plugin_manager, flatten
+from lms.plugin_host import build_plugin_manager, flatten
 from lms.settings import Settings
 
 

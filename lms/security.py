@@ -45,10 +45,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def cookie_name(settings: Any, base: str) -> str:
+    """Over https the `__Host-` prefix: the browser then refuses the cookie from a subdomain or
+    over http, so a neighbouring site cannot plant a session or CSRF cookie."""
+    return f"__Host-{base}" if settings.secure_cookies else base
+
+
 def set_session_cookie(response: Any, settings: Any, token: str) -> None:
     """The log-in cookie: HttpOnly, SameSite=Lax, Secure on https."""
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
-                        samesite="lax", secure=settings.secure_cookies, path="/")
+    response.set_cookie(cookie_name(settings, SESSION_COOKIE), token, max_age=settings.session_days * 86400,
+                        httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
+
+
+def delete_session_cookie(response: Any, settings: Any) -> None:
+    response.delete_cookie(cookie_name(settings, SESSION_COOKIE), path="/", secure=settings.secure_cookies,
+                           httponly=True, samesite="lax")
 
 
 def csrf_token_for(secret: str, csrf_cookie: str, session_token: str | None) -> str:
@@ -101,12 +112,17 @@ def _policy_dependency(policy: AccessPolicy) -> Any:
 
 
 PUBLIC = AccessPolicy("public", None)
+# A public form (sign-up, log-in, event registration): posted with an expired or missing
+# CSRF token, the route still runs, sees request.state.csrf_failed, writes nothing and shows
+# the form again with what the person typed.
+PUBLIC_FORM = AccessPolicy("public_form", None)
 SIGNED_IN = AccessPolicy("signed_in", frozenset(ROLES))
 TEAM = AccessPolicy("team", frozenset({"team_member", "staff", "admin"}))
 STAFF = AccessPolicy("staff", frozenset({"staff", "admin"}))
 ADMIN = AccessPolicy("admin", frozenset({"admin"}))
 
 public = _policy_dependency(PUBLIC)
+public_form = _policy_dependency(PUBLIC_FORM)
 signed_in = _policy_dependency(SIGNED_IN)
 team = _policy_dependency(TEAM)
 staff = _policy_dependency(STAFF)
@@ -115,6 +131,14 @@ admin = _policy_dependency(ADMIN)
 # Dependency markers for routes: `dependencies=[access.PUBLIC_ROUTE]` or a
 # `user: User = Depends(access.signed_in)` parameter.
 PUBLIC_ROUTE = Depends(public)
+PUBLIC_FORM_ROUTE = Depends(public_form)
+EXPIRED_FORM = ("Biểu mẫu đã hết hạn nên chưa được gửi. Thông tin bạn nhập vẫn còn dưới đây: "
+                "kiểm tra lại rồi bấm gửi lần nữa.")
+
+
+def expired_form(request: Request) -> bool:
+    """True when a public form came without a valid CSRF token: show it again, write nothing."""
+    return bool(getattr(request.state, "csrf_failed", False))
 
 
 def route_policy(route: Any) -> AccessPolicy | None:

@@ -1,7 +1,5 @@
 """Typed settings, read from environment variables prefixed LMS_."""
 
-import os
-import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +26,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Signs CSRF tokens; generated once into instance/secret_key when empty.",
+        description="Signs CSRF tokens and keys throttling; when empty it is kept in the database "
+                    "(several hosts) or generated once into instance/secret_key.",
     )
     cookie_secure: bool | None = Field(
         default=None, description="Secure flag on cookies; by default on when base_url is https."
@@ -53,8 +52,39 @@ class Settings(BaseSettings):
     verify_rate_limit: int = Field(
         default=30, description="Certificate verification requests per client per minute."
     )
+    signing_key: str = Field(
+        default="",
+        description="Ed25519 private key (PEM) the installation signs credentials with; when empty it "
+                    "is kept in the database (several hosts) or generated once into instance/.",
+    )
+    multi_host: bool | None = Field(
+        default=None,
+        description="Several hosts share this installation: keys come from settings or the database, "
+                    "never from instance/. By default on with PostgreSQL.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+                    "X-Forwarded-For / Forwarded headers are believed; empty: trust nobody.",
+    )
+    worker_threads: int = Field(
+        default=16, ge=1, le=200,
+        description="Threads per worker running request handlers; the database pool is sized to it.",
+    )
+    database_lock_timeout_seconds: float = Field(
+        default=10, gt=0,
+        description="How long a write waits for another's lock before the page says the site is busy.",
+    )
+    database_prepared_statements: bool = Field(
+        default=True, description="Server-side prepared statements (PostgreSQL); turn off behind "
+                                  "PgBouncer in transaction mode.",
+    )
+    outbox_interval_seconds: float = Field(
+        default=30, ge=0,
+        description="How often each worker delivers domain events still pending; 0: only at start.",
+    )
 
-    @field_validator("plugins_disable", mode="before")
+    @field_validator("plugins_disable", "trusted_proxies", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
         if isinstance(value, str):
@@ -72,30 +102,24 @@ class Settings(BaseSettings):
         return self.resolved_database_url.startswith("sqlite")
 
     @property
+    def is_multi_host(self) -> bool:
+        return self.multi_host if self.multi_host is not None else not self.is_sqlite
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.base_url.startswith("https://")
+        return self.is_https
 
     def ensure_instance(self) -> None:
         self.instance_dir.mkdir(parents=True, exist_ok=True)
 
     def resolved_secret_key(self) -> str:
-        """The configured key, or one generated once and kept under instance/."""
-        if self.secret_key:
-            return self.secret_key
-        self.ensure_instance()
-        path = self.instance_dir / "secret_key"
-        if not path.exists():
-            # Written aside then linked into place, so two workers starting at
-            # once agree on one key and never read a half-written file.
-            tmp = path.with_name(f".secret_key.{secrets.token_hex(8)}")
-            tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
-            tmp.chmod(0o600)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return path.read_text(encoding="ascii").strip()
+        """The secret key; lms.keys.installation_keys() fills it in when it is not set."""
+        if not self.secret_key:
+            raise RuntimeError("the secret key is resolved by lms.keys.installation_keys() at start-up")
+        return self.secret_key

@@ -1,28 +1,36 @@
-"""Per-request guard: body cap, CSRF check, the signed-in user, security headers, logging."""
+"""Per-request guard: real client behind proxies, body cap, origin and CSRF checks, the
+signed-in user, security headers, logging."""
 
+import ipaddress
 import logging
 import time
 from datetime import timedelta
-from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request, cookie_parser
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lms.db import utcnow, writer
+from lms.db import reader, utcnow, write_session
 from lms.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
+    PUBLIC_FORM,
     SESSION_COOKIE,
+    cookie_name,
     csrf_token_for,
     csrf_valid,
     new_token,
+    route_policy,
     token_digest,
 )
 
@@ -41,10 +49,24 @@ SECURITY_HEADERS = [
     ),
 ]
 LAST_SEEN_EVERY = timedelta(hours=1)
+HSTS = ("strict-transport-security", "max-age=31536000")
+# The same limits as the form parser the routes use, checked once here with our messages.
+MAX_FORM_FIELDS = 1000
+MAX_FORM_FIELD_BYTES = 1024 * 1024
+FOREIGN_ORIGIN = "Yêu cầu được gửi từ một trang web khác nên đã bị từ chối."
+TOO_MANY_FIELDS = f"Biểu mẫu có quá nhiều ô (tối đa {MAX_FORM_FIELDS}). Vui lòng tải lại trang rồi gửi lại."
+FIELD_TOO_LARGE = "Một ô của biểu mẫu quá dài (tối đa 1 MB). Vui lòng rút gọn rồi gửi lại."
+UNREADABLE_FORM = "Không đọc được biểu mẫu đã gửi. Vui lòng tải lại trang rồi gửi lại."
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BadForm(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 def load_user(engine: Any, session_token: str | None, user_model: Any, session_model: Any) -> Any:
@@ -53,7 +75,7 @@ def load_user(engine: Any, session_token: str | None, user_model: Any, session_m
         return None
     digest = token_digest(session_token)
     now = utcnow()
-    with Session(engine) as db:
+    with Session(reader(engine)) as db:
         row = db.execute(
             select(user_model, session_model.last_seen_at)
             .join(session_model, session_model.user_id == user_model.id)
@@ -65,11 +87,12 @@ def load_user(engine: Any, session_token: str | None, user_model: Any, session_m
         user, last_seen = row
         db.expunge(user)
     if now - last_seen > LAST_SEEN_EVERY:
-        with Session(writer(engine)) as db:
-            db.execute(
-                update(session_model).where(session_model.id == digest).values(last_seen_at=now)
-            )
-            db.commit()
+        try:
+            with write_session(engine) as db:
+                db.execute(update(session_model).where(session_model.id == digest).values(last_seen_at=now))
+        except OperationalError:
+            # Busy: "last seen" can wait for the next request; this one must not fail for it.
+            log.info("session last-seen not updated: database busy")
     return user
 
 
@@ -83,6 +106,12 @@ class WebGuard:
         self.render_error = render_error
         self.user_model = user_model
         self.session_model = session_model
+        self.session_cookie = cookie_name(settings, SESSION_COOKIE)
+        self.csrf_cookie = cookie_name(settings, CSRF_COOKIE)
+        self.proxies = _networks(settings.trusted_proxies)
+        base = urlsplit(settings.base_url)
+        self.base_origin = f"{base.scheme}://{base.netloc}".lower()
+        self.hsts = settings.is_https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,6 +120,9 @@ class WebGuard:
         started = time.perf_counter()
         status_holder = {"status": 500}
 
+        if self.proxies:
+            _trust_forwarded(scope, self.proxies)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
@@ -98,8 +130,10 @@ class WebGuard:
                 for name, value in SECURITY_HEADERS:
                     if name.decode() not in headers:
                         headers.append(name.decode(), value.decode())
+                if self.hsts:
+                    headers.append(*HSTS)
                 if new_csrf_cookie:
-                    headers.append("set-cookie", self._cookie(CSRF_COOKIE, new_csrf_cookie))
+                    headers.append("set-cookie", self._cookie(self.csrf_cookie, new_csrf_cookie))
             await send(message)
 
         path: str = scope["path"]
@@ -109,11 +143,11 @@ class WebGuard:
             return
 
         cookies = _cookies(scope)
-        csrf_cookie = cookies.get(CSRF_COOKIE)
+        csrf_cookie = cookies.get(self.csrf_cookie)
         new_csrf_cookie = None
         if not csrf_cookie:
             csrf_cookie = new_csrf_cookie = new_token(16)
-        session_token = cookies.get(SESSION_COOKIE)
+        session_token = cookies.get(self.session_cookie)
         user = await run_in_threadpool(
             load_user, self.engine, session_token, self.user_model, self.session_model
         )
@@ -123,17 +157,34 @@ class WebGuard:
         state["csrf_cookie"] = csrf_cookie
         state["csrf_token"] = csrf_token_for(self.secret, csrf_cookie, state["session_token"])
 
+        state["csrf_failed"] = False
         if scope["method"] not in SAFE_METHODS:
+            route = _route_for(scope)
+            if route is None:
+                # No page takes this method here: the router answers 404 or 405, and
+                # nothing that could change state runs.
+                await self.app(scope, _replay(b""), send_with_headers)
+                return
+            origin = _header(scope, b"origin")
+            if origin is not None and origin.lower() not in (self.base_origin, _own_origin(scope)):
+                await self._error(scope, send_with_headers, 403, detail=FOREIGN_ORIGIN)
+                return
             try:
                 body = await _read_body(scope, receive, self.settings.max_body_bytes)
+                sent = await _sent_csrf(scope, body)
             except BodyTooLarge:
                 await self._error(scope, send_with_headers, 413)
                 return
-            receive = _replay(body)
-            sent = await _sent_csrf(scope, body)
-            if not csrf_valid(self.secret, csrf_cookie, state["session_token"], sent):
-                await self._error(scope, send_with_headers, 403, csrf=True)
+            except BadForm as exc:
+                await self._error(scope, send_with_headers, exc.status, detail=exc.message)
                 return
+            receive = _replay(body)
+            if not csrf_valid(self.secret, csrf_cookie, state["session_token"], sent):
+                if _policy_name(route) != PUBLIC_FORM.name:
+                    await self._error(scope, send_with_headers, 403, csrf=True)
+                    return
+                # The route shows its form again with the input kept, and writes nothing.
+                state["csrf_failed"] = True
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
@@ -150,22 +201,104 @@ class WebGuard:
         secure = "; Secure" if self.settings.secure_cookies else ""
         return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"
 
-    async def _error(self, scope: Scope, send: Send, status: int, csrf: bool = False) -> None:
+    async def _error(self, scope: Scope, send: Send, status: int, csrf: bool = False,
+                     detail: str | None = None) -> None:
         request = Request(scope)
-        response = self.render_error(request, status, csrf=csrf)
+        response = self.render_error(request, status, csrf=csrf, detail=detail)
         await response(scope, _replay(b""), send)
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie is simply ignored
-                return {}
-            return {key: morsel.value for key, morsel in jar.items()}
-    return {}
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+def _own_origin(scope: Scope) -> str:
+    host = _header(scope, b"host") or ""
+    return f"{scope.get('scheme', 'http')}://{host}".lower()
+
+
+def _route_for(scope: Scope) -> Any:
+    """The route that will take this request (path and method), or None."""
+    return _matching(getattr(scope.get("app"), "routes", []), scope)
+
+
+def _matching(routes: Any, scope: Scope) -> Any:
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match != Match.FULL:
+            continue
+        # FastAPI keeps an included router as one branch: the page is among its routes.
+        candidates = getattr(route, "effective_candidates", None)
+        if candidates is None:
+            return route
+        found = _matching(candidates(), scope)
+        if found is not None:
+            return found
+    return None
+
+
+def _policy_name(route: Any) -> str | None:
+    if getattr(route, "dependant", None) is None:  # a mount or a plain route: no policy
+        return None
+    return getattr(route_policy(route), "name", None)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    # Starlette's parser, as browsers read cookies: one odd cookie set by another site on
+    # the same domain ("theme=dark mode") does not hide the others.
+    header = _header(scope, b"cookie")
+    return cookie_parser(header) if header else {}
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(values: list[str]) -> list[Network]:
+    return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip().strip('"')
+    if value.startswith("["):  # [2001:db8::1]:4711
+        value = value[1:].split("]", 1)[0]
+    elif value.count(":") == 1:  # 192.0.2.1:4711
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def _forwarded_chain(scope: Scope) -> list[str]:
+    """Client addresses the proxies added, nearest last (Forwarded wins over X-Forwarded-For)."""
+    forwarded = _header(scope, b"forwarded")
+    if forwarded:
+        chain = []
+        for element in forwarded.split(","):
+            for pair in element.split(";"):
+                key, _, value = pair.strip().partition("=")
+                if key.lower() == "for":
+                    chain.append(value)
+        return chain
+    return [part for part in (_header(scope, b"x-forwarded-for") or "").split(",") if part.strip()]
+
+
+def _trust_forwarded(scope: Scope, proxies: list[Network]) -> None:
+    """Behind trusted proxies, the client is the nearest address no trusted proxy owns."""
+    client = scope.get("client")
+    peer = _address(client[0]) if client else None
+    if peer is None or not any(peer in network for network in proxies):
+        return
+    for hop in reversed(_forwarded_chain(scope)):
+        address = _address(hop)
+        if address is None:
+            return  # "unknown" or a name: believe nothing beyond it
+        if not any(address in network for network in proxies):
+            scope["client"] = (str(address), 0)
+            return
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -206,20 +339,26 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _sent_csrf(scope: Scope, body: bytes) -> str:
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    if CSRF_HEADER in headers:
-        return headers[CSRF_HEADER]
-    content_type = headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
-        return values[0] if values else ""
-    if content_type.startswith("multipart/form-data"):
-        request = Request(scope, _replay(body))
-        try:
-            form = await request.form()
-            value = form.get(CSRF_FIELD)
-            await form.close()
-        except Exception:  # noqa: BLE001 - an unreadable form has no valid token
-            return ""
-        return value if isinstance(value, str) else ""
-    return ""
+    """The token sent in the header or the form; the form is read with the routes' limits."""
+    content_type = (_header(scope, b"content-type") or "").lower()
+    header_token = _header(scope, CSRF_HEADER.encode())
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return header_token or ""
+    request = Request(scope, _replay(body))
+    try:
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES)
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette raises its parser's error as an HTTP 400 inside an app.
+        reason = str(getattr(exc, "detail", "") or exc)
+        if "exceeded maximum size" in reason:
+            raise BadForm(413, FIELD_TOO_LARGE) from exc
+        if "Too many" in reason:
+            raise BadForm(400, TOO_MANY_FIELDS) from exc
+        raise BadForm(400, UNREADABLE_FORM) from exc
+    except Exception as exc:  # noqa: BLE001 - a form we cannot read has no valid token
+        raise BadForm(400, UNREADABLE_FORM) from exc
+    value = form.get(CSRF_FIELD)
+    await form.close()
+    if header_token:
+        return header_token
+    return value if isinstance(value, str) else ""

@@ -32,8 +32,19 @@ def register(cli: typer.Typer) -> None:
         """Serve the site; prints a one-time set-up link while there is no administrator."""
         import uvicorn
 
+        from lms.db import make_engine
+        from lms.keys import StartupRefused, installation_keys
+
         settings = Settings()
-        settings.resolved_secret_key()  # create it once, before workers race for it
+        engine = make_engine(settings)
+        try:
+            # Resolved once here, before workers race for them; refuses with a clear message.
+            installation_keys(settings, engine)
+        except StartupRefused as exc:
+            typer.echo(f"Không khởi động được: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        finally:
+            engine.dispose()
         link = first_admin_link(settings)
         if link:
             typer.echo("\nChưa có quản trị viên. Mở liên kết sau (dùng được một lần) để tạo:")
@@ -42,7 +53,8 @@ def register(cli: typer.Typer) -> None:
             "lms.app:create_app", factory=True, host=host, port=port, workers=workers,
             # Our own request log names the route, never the raw path: paths may
             # carry tokens (tickets, set-up links).
-            access_log=False, proxy_headers=True, log_config=log_config(),
+            # Forwarded headers are read by lms.web with LMS_TRUSTED_PROXIES, nowhere else.
+            access_log=False, proxy_headers=False, log_config=log_config(),
         )
 
     @cli.command("setup-link")
@@ -130,3 +142,49 @@ def first_admin_link(settings: Settings) -> str | None:
     finally:
         engine.dispose()
     return f"{settings.base_url.rstrip('/')}/setup/{token}"
+
+
+def register_events(cli: typer.Typer) -> None:
+    events = typer.Typer(help="Sự kiện miền (outbox): xem và gửi lại.", no_args_is_help=True)
+    cli.add_typer(events, name="events")
+
+    @events.command("pending")
+    def events_pending(limit: int = typer.Option(200, help="At most this many.")) -> None:
+        """List domain events not yet delivered to every handler, oldest first."""
+        from lms.db import make_engine
+        from lms.events import pending
+        from lms.templating import local
+
+        engine = make_engine(Settings())
+        try:
+            rows = pending(engine, limit=limit)
+        finally:
+            engine.dispose()
+        if not rows:
+            typer.echo("Không có sự kiện nào đang chờ.")
+            return
+        for row in rows:
+            handled = ", ".join(row.handled) or "-"
+            typer.echo(f"#{row.id}  {row.name}  {local(row.created_at):%d/%m/%Y %H:%M}  "
+                       f"lần thử: {row.attempts}  đã xử lý: {handled}  lỗi: {row.last_error or '-'}")
+        typer.echo(f"{len(rows)} sự kiện đang chờ.")
+
+    @events.command("deliver")
+    def events_deliver() -> None:
+        """Deliver the pending events that are due now (what the server does periodically)."""
+        from lms.context import Context
+        from lms.db import make_engine
+        from lms.events import deliver, pending_ids
+        from lms.keys import installation_keys
+        from lms.plugin_host import build_plugin_manager
+
+        settings = Settings()
+        engine = make_engine(settings)
+        try:
+            context = Context(engine, build_plugin_manager(settings), installation_keys(settings, engine))
+            delivered = deliver(context)
+            left = len(pending_ids(engine))
+        finally:
+            engine.dispose()
+        typer.echo(f"Đã gửi {delivered} sự kiện; còn {left} sự kiện chờ.")
+        raise typer.Exit(0 if not left else 1)

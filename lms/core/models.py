@@ -1,8 +1,8 @@
-"""Core tables: places, users, sessions, consents, log-in failures, set-up tokens."""
+"""Core tables: places, users, sessions, consents, log-in failures, set-up tokens, outbox, shared keys."""
 
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import JSON, Column, Index, Text, event
 from sqlmodel import Field, SQLModel
 
 from lms.db import utcnow
@@ -104,3 +104,34 @@ class RateBucket(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     window_start: datetime = Field(primary_key=True, index=True)
     hits: int = Field(default=0)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """A domain event, written in the transaction that raised it and delivered after commit."""
+
+    __tablename__ = "core_outbox"
+    __table_args__ = (Index("ix_core_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    # While a worker delivers it: another worker leaves it alone until then.
+    claimed_until: datetime | None = Field(default=None)
+    delivered_at: datetime | None = Field(default=None)
+    # Plugins whose handler has run: a retry runs only the ones that failed.
+    handled: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Which handler failed and the exception's type; never its message (it may quote a person).
+    last_error: str | None = Field(default=None, max_length=200)
+
+
+class SharedKey(SQLModel, table=True):
+    """A key every host of an installation must share, created once by whichever host is first."""
+
+    __tablename__ = "core_shared_key"
+
+    name: str = Field(primary_key=True, max_length=60)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

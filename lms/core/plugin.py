@@ -3,7 +3,7 @@
 from typing import Any
 
 from lms.hookspecs import hookimpl
-from lms.plugins import NavItem, PluginMeta
+from lms.plugin_host import NavItem, PluginMeta
 
 meta = PluginMeta(name="core", label="Lõi hệ thống")
 
@@ -27,6 +27,7 @@ def nav_items(user: Any) -> list[NavItem]:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from lms.core.commands import register
+    from lms.core.commands import register, register_events
 
     register(cli)
+    register_events(cli)

@@ -8,12 +8,14 @@ from sqlalchemy import func, or_, select, text
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core import services
 from lms.core.models import Consent, Place, User
-from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT, FormErrors, ServiceError
+from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
 from lms.db import get_session
-from lms.forms import checkbox, read_form, safe_next
-from lms.security import ROLE_LABELS, SESSION_COOKIE
+from lms.errors import FormErrors, ServiceError
+from lms.forms import FormValues, ObjectId, checkbox, safe_next
+from lms.security import ROLE_LABELS
 from lms.templating import render
 from lms.text import fold
 
@@ -67,25 +69,26 @@ def signup_form(request: Request, db: Session = Depends(get_session)) -> Any:
     return _signup_page(request, db, values, {})
 
 
-@router.post("/signup", dependencies=[access.PUBLIC_ROUTE])
-async def signup_submit(request: Request, db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
+def _without_passwords(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k not in ("password", "password_confirm", "current", "new",
+                                                         "confirm")}
+
+
+@router.post("/signup", dependencies=[access.PUBLIC_FORM_ROUTE])
+def signup_submit(request: Request, values: FormValues, db: Session = Depends(get_session)) -> Any:
+    if access.expired_form(request):
+        return _signup_page(request, db, _without_passwords(values), {"form": access.EXPIRED_FORM},
+                            status=403)
     data = services.SignupInput(
         full_name=values.get("full_name", ""), phone=values.get("phone", ""),
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
         birth_year=values.get("birth_year", ""), password=values.get("password", ""),
         password_confirm=values.get("password_confirm", ""), consent=checkbox(values, "consent"),
     )
-    settings = _settings(request)
     try:
-        user = services.signup(db, data=data, settings=settings)
-        token = services.start_session(db, user=user, settings=settings)
-        db.commit()
+        _user, token = services.sign_up(context_of(request), data=data)
     except FormErrors as exc:
-        db.rollback()
-        values.pop("password", None)
-        values.pop("password_confirm", None)
-        return _signup_page(request, db, values, exc.errors, status=422)
+        return _signup_page(request, db, _without_passwords(values), exc.errors, status=422)
     response = _see_other(safe_next(values.get("next"), "/account?welcome=1"))
     _session_cookie(response, request, token)
     return response
@@ -100,44 +103,32 @@ def login_form(request: Request) -> Any:
     return render(request, "core/login.html", {"values": {"next": next_url}, "errors": {}})
 
 
-@router.post("/login", dependencies=[access.PUBLIC_ROUTE])
-async def login_submit(request: Request, db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
-    settings = _settings(request)
-    errors: dict[str, str] = {}
+@router.post("/login", dependencies=[access.PUBLIC_FORM_ROUTE])
+def login_submit(request: Request, values: FormValues) -> Any:
+    if access.expired_form(request):
+        return render(request, "core/login.html", {"values": _without_passwords(values),
+                                                   "errors": {"form": access.EXPIRED_FORM}}, status_code=403)
     try:
-        user = services.authenticate(
-            db, phone_raw=values.get("phone", ""), password=values.get("password", ""),
-            settings=settings,
-        )
-        if request.state.session_token:
-            services.end_session(db, token=request.state.session_token)
-        token = services.start_session(db, user=user, settings=settings)
-        db.commit()
+        _user, token = services.log_in(context_of(request), phone_raw=values.get("phone", ""),
+                                       password=values.get("password", ""),
+                                       old_session=request.state.session_token)
     except FormErrors as exc:
-        db.rollback()
-        errors = exc.errors
+        return render(request, "core/login.html", {"values": _without_passwords(values), "errors": exc.errors},
+                      status_code=422)
     except ServiceError as exc:
-        # The failure count must be kept even though the log-in failed.
-        db.commit()
-        errors = {"form": exc.message}
-    if errors:
-        values.pop("password", None)
-        status = 429 if "chờ" in errors.get("form", "") else 422
-        return render(request, "core/login.html", {"values": values, "errors": errors},
-                      status_code=status)
+        status = 429 if exc.code == "throttled" else 422
+        return render(request, "core/login.html",
+                      {"values": _without_passwords(values), "errors": {"form": exc.message}}, status_code=status)
     response = _see_other(safe_next(values.get("next"), "/account"))
     _session_cookie(response, request, token)
     return response
 
 
 @router.post("/logout", dependencies=[access.PUBLIC_ROUTE])
-def logout(request: Request, db: Session = Depends(get_session)) -> Any:
-    if request.state.session_token:
-        services.end_session(db, token=request.state.session_token)
-        db.commit()
+def logout(request: Request) -> Any:
+    services.log_out(context_of(request), token=request.state.session_token)
     response = _see_other("/")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    access.delete_session_cookie(response, _settings(request))
     return response
 
 
@@ -166,17 +157,11 @@ def password_form(request: Request, _user: User = Depends(access.signed_in)) -> 
 
 
 @router.post("/account/password")
-async def password_submit(request: Request, user: User = Depends(access.signed_in),
-                          db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
+def password_submit(request: Request, values: FormValues, user: User = Depends(access.signed_in)) -> Any:
     try:
-        token = services.change_password(
-            db, user=user, current=values.get("current", ""), new=values.get("new", ""),
-            confirm=values.get("confirm", ""), settings=_settings(request),
-        )
-        db.commit()
+        token = services.new_password(context_of(request), user_id=user.id, current=values.get("current", ""),
+                                      new=values.get("new", ""), confirm=values.get("confirm", ""))
     except FormErrors as exc:
-        db.rollback()
         return render(request, "core/password.html", {"errors": exc.errors}, status_code=422)
     response = _see_other("/account?changed=1")
     _session_cookie(response, request, token)
@@ -193,27 +178,22 @@ def setup_form(request: Request, token: str, db: Session = Depends(get_session))
     return render(request, "core/setup.html", {"values": {}, "errors": {}, "token": token})
 
 
-@router.post("/setup/{token}", dependencies=[access.PUBLIC_ROUTE])
-async def setup_submit(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
-    settings = _settings(request)
+@router.post("/setup/{token}", dependencies=[access.PUBLIC_FORM_ROUTE])
+def setup_submit(request: Request, token: str, values: FormValues) -> Any:
+    if access.expired_form(request):
+        return render(request, "core/setup.html", {"values": _without_passwords(values), "token": token,
+                                                   "errors": {"form": access.EXPIRED_FORM}}, status_code=403)
     try:
-        user = services.use_setup_token(
-            db, token=token, full_name=values.get("full_name", ""),
+        _user, session_token = services.first_admin(
+            context_of(request), token=token, full_name=values.get("full_name", ""),
             phone=values.get("phone", ""), password=values.get("password", ""),
-            confirm=values.get("password_confirm", ""), settings=settings,
+            confirm=values.get("password_confirm", ""),
         )
-        session_token = services.start_session(db, user=user, settings=settings)
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        raise HTTPException(404) from exc
     except FormErrors as exc:
-        db.rollback()
-        values.pop("password", None)
-        values.pop("password_confirm", None)
         return render(request, "core/setup.html",
-                      {"values": values, "errors": exc.errors, "token": token}, status_code=422)
+                      {"values": _without_passwords(values), "errors": exc.errors, "token": token}, status_code=422)
+    except ServiceError as exc:
+        raise HTTPException(404) from exc
     response = _see_other("/staff")
     _session_cookie(response, request, session_token)
     return response
@@ -298,45 +278,36 @@ def villages(request: Request, user: User = Depends(access.staff),
 
 
 @router.post("/staff/villages")
-async def village_add(request: Request, user: User = Depends(access.staff),
-                      db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
+def village_add(request: Request, values: FormValues, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
     commune = _commune_for(db, user, values.get("commune"))
     if commune is None:
         raise HTTPException(404)
     try:
-        services.add_place(db, kind="village", name=values.get("name", ""), parent_id=commune.id)
-        db.commit()
+        services.add_village(context_of(request), commune_id=commune.id, name=values.get("name", ""))
     except FormErrors as exc:
-        db.rollback()
         return _villages_page(request, db, user, commune, exc.errors, values, status=422)
     return _see_other(f"/staff/villages?commune={commune.id}&saved=1")
 
 
 @router.post("/staff/villages/{village_id}")
-async def village_rename(request: Request, village_id: int, user: User = Depends(access.staff),
-                         db: Session = Depends(get_session)) -> Any:
+def village_rename(request: Request, village_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+                   db: Session = Depends(get_session)) -> Any:
     village = _village_in_scope(db, user, village_id)
-    values = await read_form(request)
     commune = db.get(Place, village.parent_id)
     try:
-        services.rename_place(db, place=village, name=values.get("name", ""))
-        db.commit()
+        services.rename_village(context_of(request), village_id=village.id, name=values.get("name", ""))
     except FormErrors as exc:
-        db.rollback()
         errors = {f"name-{village_id}": exc.errors["name"]}
         return _villages_page(request, db, user, commune, errors, status=422)
     return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
 
 
 @router.post("/staff/villages/{village_id}/active")
-async def village_toggle(request: Request, village_id: int, user: User = Depends(access.staff),
-                         db: Session = Depends(get_session)) -> Any:
+def village_toggle(request: Request, village_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+                   db: Session = Depends(get_session)) -> Any:
     village = _village_in_scope(db, user, village_id)
-    values = await read_form(request)
-    village.active = values.get("active") == "1"
-    db.add(village)
-    db.commit()
+    services.set_village_active(context_of(request), village_id=village.id, active=values.get("active") == "1")
     return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
 
 
@@ -392,16 +363,15 @@ def _user_page(request: Request, db: Session, actor: User, target: User,
 
 
 @router.get("/staff/users/{user_id}")
-def user_detail(request: Request, user_id: int, user: User = Depends(access.staff),
+def user_detail(request: Request, user_id: ObjectId, user: User = Depends(access.staff),
                 db: Session = Depends(get_session)) -> Any:
     return _user_page(request, db, user, _user_in_scope(db, user, user_id))
 
 
 @router.post("/staff/users/{user_id}/role")
-async def user_role(request: Request, user_id: int, user: User = Depends(access.staff),
-                    db: Session = Depends(get_session)) -> Any:
+def user_role(request: Request, user_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+              db: Session = Depends(get_session)) -> Any:
     target = _user_in_scope(db, user, user_id)
-    values = await read_form(request)
     commune_id = None
     if values.get("commune_id"):
         try:
@@ -409,21 +379,18 @@ async def user_role(request: Request, user_id: int, user: User = Depends(access.
         except ValueError:
             commune_id = None
     try:
-        services.set_role(db, actor=user, target=target, role=values.get("role", ""),
-                          commune_id=commune_id)
-        db.commit()
+        services.change_role(context_of(request), actor=user, target_id=target.id, role=values.get("role", ""),
+                             commune_id=commune_id)
     except ServiceError as exc:
-        db.rollback()
-        return _user_page(request, db, user, db.get(User, user_id), exc.message, status=422)
+        return _user_page(request, db, user, target, exc.message, status=422)
     return _see_other(f"/staff/users/{user_id}?saved=role")
 
 
 @router.post("/staff/users/{user_id}/sessions/end")
-def user_end_sessions(request: Request, user_id: int, user: User = Depends(access.staff),
+def user_end_sessions(request: Request, user_id: ObjectId, user: User = Depends(access.staff),
                       db: Session = Depends(get_session)) -> Any:
     target = _user_in_scope(db, user, user_id)
-    services.end_all_sessions(db, user_id=target.id)
-    db.commit()
+    services.end_sessions_of(context_of(request), user_id=target.id)
     return _see_other(f"/staff/users/{user_id}?saved=sessions")
 
 
@@ -446,9 +413,8 @@ def _places_page(request: Request, db: Session, errors: dict[str, str] | None = 
 
 
 @router.post("/staff/places")
-async def place_add(request: Request, _user: User = Depends(access.admin),
-                    db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
+def place_add(request: Request, values: FormValues, _user: User = Depends(access.admin),
+              db: Session = Depends(get_session)) -> Any:
     kind = values.get("kind", "")
     parent_id = None
     if kind == "commune":
@@ -458,13 +424,10 @@ async def place_add(request: Request, _user: User = Depends(access.admin),
             return _places_page(request, db, {"parent_id": "Vui lòng chọn tỉnh/thành phố."},
                                 values, status=422)
     try:
-        services.add_place(db, kind=kind, name=values.get("name", ""), parent_id=parent_id)
-        db.commit()
+        services.new_place(context_of(request), kind=kind, name=values.get("name", ""), parent_id=parent_id)
     except FormErrors as exc:
-        db.rollback()
         return _places_page(request, db, exc.errors, values, status=422)
     except ServiceError as exc:
-        db.rollback()
         return _places_page(request, db, {"kind": exc.message}, values, status=422)
     return _see_other("/staff/places")
 

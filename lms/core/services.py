@@ -2,14 +2,16 @@
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from passlib.context import CryptContext
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core.models import (
     Consent,
     LoginFailure,
@@ -19,6 +21,8 @@ from lms.core.models import (
     UserSession,
 )
 from lms.db import utcnow
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.forms import MAX_ID
 from lms.security import ROLES, new_token, token_digest
 from lms.settings import Settings
 from lms.text import InvalidInput, clean_text, nfc, normalize_name, normalize_phone, parse_field
@@ -49,24 +53,6 @@ PASSWORD_MAX = 200
 COMMON_PASSWORDS = {"12345678", "123456789", "1234567890", "password", "matkhau123", "11111111",
                     "88888888", "66666666", "00000000", "abc12345", "qwerty123", "iloveyou"}
 
-
-class ServiceError(Exception):
-    """A rule was broken; `code` is stable for tests, `message` is for the user."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class FormErrors(Exception):
-    """Field name → Vietnamese message; the form is shown again with the input kept."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)
 
 
 # --- Passwords -------------------------------------------------------------
@@ -115,9 +101,12 @@ def village_choices(db: Session) -> list[tuple[Place, list[Place]]]:
 
 def active_village(db: Session, village_id: Any) -> Place | None:
     try:
-        village = db.get(Place, int(village_id))
+        wanted = int(village_id)
     except (TypeError, ValueError):
         return None
+    if not 1 <= wanted <= MAX_ID:  # no such row, and SQLite cannot even bind it
+        return None
+    village = db.get(Place, wanted)
     if village is None or village.kind != "village" or not village.active:
         return None
     return village
@@ -226,29 +215,57 @@ def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
         errors["password"] = problem
     if not data.consent:
         errors["consent"] = "Bạn cần đồng ý để chúng tôi lưu thông tin và tạo tài khoản."
-    if phone and "phone" not in errors:
-        exists = db.exec(select(User.id).where(User.phone == phone)).first()
-        if exists:
-            errors["phone"] = (
-                "Số điện thoại này đã có tài khoản. Hãy đăng nhập, hoặc nhờ cán bộ xã hỗ trợ "
-                "nếu bạn quên mật khẩu."
-            )
+    if phone and "phone" not in errors and phone_taken(db, phone):
+        errors["phone"] = PHONE_TAKEN_SIGNUP
     if errors:
         raise FormErrors(errors)
     assert village is not None and name and phone
+    try:
+        return create_learner(db, full_name=name, phone=phone, village=village, audience=data.audience,
+                              birth_year=birth_year, password=data.password, settings=settings)
+    except ServiceError as exc:
+        if exc.code == "phone_taken":  # registered a moment ago by another request
+            raise FormErrors({"phone": PHONE_TAKEN_SIGNUP}) from exc
+        raise
+
+
+PHONE_TAKEN_SIGNUP = ("Số điện thoại này đã có tài khoản. Hãy đăng nhập, hoặc nhờ cán bộ xã hỗ trợ "
+                      "nếu bạn quên mật khẩu.")
+
+
+def phone_taken(db: Session, phone: str) -> bool:
+    return db.exec(select(User.id).where(User.phone == phone)).first() is not None
+
+
+def learner_by_phone(db: Session, phone: str) -> User | None:
+    return db.exec(select(User).where(User.phone == phone)).scalars().first()
+
+
+def create_learner(
+    db: Session, *, full_name: str, phone: str | None, village: Place, audience: str | None,
+    birth_year: int | None = None, password: str | None = None, settings: Settings | None = None,
+    consent_purpose: str = "account", consent_method: str = "self", helper: User | None = None,
+) -> User:
+    """The one way a learner account is made: by sign-up, at an event, or by a team member.
+
+    Takes values already checked (a normalised name, a canonical phone or None, an active
+    village); records the consent the person gave (themselves or through `helper`). Runs in
+    the caller's transaction; a phone that already has an account raises
+    ServiceError("phone_taken") and leaves the transaction usable."""
+    if password is not None and settings is None:
+        raise ValueError("hashing a password needs the settings")
     user = User(
-        full_name=name,
-        phone=phone,
-        password_hash=password_context(settings).hash(nfc(data.password)),
-        role="learner",
-        audience=data.audience,
-        village_id=village.id,
-        commune_id=village.parent_id,
-        birth_year=birth_year,
+        full_name=full_name, phone=phone, role="learner", audience=audience,
+        village_id=village.id, commune_id=village.parent_id, birth_year=birth_year,
+        password_hash=password_context(settings).hash(nfc(password)) if password is not None else None,
     )
-    db.add(user)
-    db.flush()
-    record_consent(db, user=user, purpose="account", method="self")
+    try:
+        with db.begin_nested():
+            db.add(user)
+            db.flush()
+    except IntegrityError as exc:
+        raise ServiceError("phone_taken", "Số điện thoại này đã có tài khoản.", 409) from exc
+    record_consent(db, user=user, purpose=consent_purpose, method=consent_method, helper=helper)
     return user
 
 
@@ -490,3 +507,100 @@ def rename_user(db: Session, *, user: User, full_name: str) -> User:
         raise FormErrors({"full_name": str(exc)}) from exc
     db.add(user)
     return user
+
+
+# --- Units of work (what the routers call) ----------------------------------------------
+
+
+def sign_up(ctx: Context, *, data: SignupInput) -> tuple[User, str]:
+    """A new learner, signed in; returns the user and the session cookie's value."""
+    with ctx.transaction() as db:
+        user = signup(db, data=data, settings=ctx.settings)
+        token = start_session(db, user=user, settings=ctx.settings)
+    return user, token
+
+
+def log_in(ctx: Context, *, phone_raw: str, password: str, old_session: str | None) -> tuple[User, str]:
+    """Check the credentials and start a session (ending the browser's old one).
+
+    A failed attempt is counted and committed before the refusal is raised: throttling
+    must see it even though the log-in failed."""
+    refused: ServiceError | None = None
+    with ctx.transaction() as db:
+        try:
+            user = authenticate(db, phone_raw=phone_raw, password=password, settings=ctx.settings)
+        except FormErrors:
+            raise
+        except ServiceError as exc:
+            refused = exc
+        else:
+            if old_session:
+                end_session(db, token=old_session)
+            token = start_session(db, user=user, settings=ctx.settings)
+    if refused is not None:
+        raise refused
+    return user, token
+
+
+def log_out(ctx: Context, *, token: str | None) -> None:
+    if token:
+        with ctx.transaction() as db:
+            end_session(db, token=token)
+
+
+def new_password(ctx: Context, *, user_id: int, current: str, new: str, confirm: str) -> str:
+    """Set a new password; every session ends and this browser gets a new one (returned)."""
+    with ctx.transaction() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            raise NotFound()
+        return change_password(db, user=user, current=current, new=new, confirm=confirm, settings=ctx.settings)
+
+
+def first_admin(ctx: Context, *, token: str, full_name: str, phone: str, password: str,
+                confirm: str) -> tuple[User, str]:
+    with ctx.transaction() as db:
+        user = use_setup_token(db, token=token, full_name=full_name, phone=phone, password=password,
+                               confirm=confirm, settings=ctx.settings)
+        return user, start_session(db, user=user, settings=ctx.settings)
+
+
+def add_village(ctx: Context, *, commune_id: int, name: str) -> Place:
+    with ctx.transaction() as db:
+        return add_place(db, kind="village", name=name, parent_id=commune_id)
+
+
+def new_place(ctx: Context, *, kind: str, name: str, parent_id: int | None) -> Place:
+    with ctx.transaction() as db:
+        return add_place(db, kind=kind, name=name, parent_id=parent_id)
+
+
+def rename_village(ctx: Context, *, village_id: int, name: str) -> Place:
+    with ctx.transaction() as db:
+        village = db.get(Place, village_id)
+        if village is None or village.kind != "village":
+            raise NotFound()
+        return rename_place(db, place=village, name=name)
+
+
+def set_village_active(ctx: Context, *, village_id: int, active: bool) -> Place:
+    with ctx.transaction() as db:
+        village = db.get(Place, village_id)
+        if village is None or village.kind != "village":
+            raise NotFound()
+        village.active = active
+        db.add(village)
+        return village
+
+
+def change_role(ctx: Context, *, actor: User, target_id: int, role: str, commune_id: int | None) -> User:
+    with ctx.transaction() as db:
+        target = db.get(User, target_id)
+        if target is None:
+            raise NotFound()
+        return set_role(db, actor=actor, target=target, role=role, commune_id=commune_id)
+
+
+def end_sessions_of(ctx: Context, *, user_id: int) -> int:
+    with ctx.transaction() as db:
+        return end_all_sessions(db, user_id=user_id)
