@@ -1,12 +1,8 @@
 """Open Badges 3.0 credentials signed with a Data Integrity proof (eddsa-jcs-2022)."""
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import base58
@@ -29,42 +25,18 @@ MAX_SAFE_INT = 2**53 - 1
 
 
 class IssuerKey:
-    """An Ed25519 key pair kept as a PEM file (PKCS8, unencrypted, chmod 600)."""
+    """An Ed25519 key pair, from the PEM (PKCS8, unencrypted) that lms.keys resolves."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._private = private_key
 
     @classmethod
-    def load_or_create(cls, path: Path) -> "IssuerKey":
-        path = Path(path)
-        with contextlib.suppress(FileNotFoundError):
-            return cls._read(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-        # mkstemp creates the file with mode 600 whatever the umask, so the key is never readable by others.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-                f.flush()
-                os.fsync(f.fileno())
-            # link() fails if the name exists, unlike rename(): the first worker wins and the
-            # others read its complete file instead of replacing it with a key nobody else uses.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                return cls._read(path)
-            return cls(private)
-        finally:
-            os.unlink(tmp)
-
-    @classmethod
-    def _read(cls, path: Path) -> "IssuerKey":
-        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    def from_pem(cls, pem: bytes | str) -> "IssuerKey":
+        """The key in a PEM text; ValueError when it is not an Ed25519 private key."""
+        data = pem.encode("ascii") if isinstance(pem, str) else pem
+        private = serialization.load_pem_private_key(data, password=None)
         if not isinstance(private, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 private key")
+            raise ValueError("the signing key is not an Ed25519 private key")
         return cls(private)
 
     @property

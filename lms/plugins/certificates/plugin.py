@@ -4,6 +4,7 @@ from typing import Any
 
 import typer
 
+from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 
@@ -18,13 +19,12 @@ def register_routers() -> list[Any]:
 
 
 @hookimpl
+@listens_to("courses.completed")
 def on_event(event: Any, context: Any) -> None:
-    if event.name != "courses.completed":
-        return
-    from lms.db import write_session
     from lms.plugins.certificates import services
 
-    with write_session(context.engine) as db:
+    # Delivered at least once: issue() returns the certificate an earlier delivery made.
+    with context.transaction() as db:
         services.issue(db, settings=context.settings, user_id=event.user_id, course_id=event.course_id)
 
 
@@ -45,6 +45,30 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
     if slot == "account":
         return [Markup('<p><a class="btn secondary" href="/my/certificates">Chứng nhận của tôi</a></p>')]
     return []
+
+
+# --- Hooks of the teams plugin (optional: certificates runs without teams) -------------
+
+
+@hookimpl(optionalhook=True)
+def resident_sections(request: Any, db: Any, person: Any, helper: Any) -> list[Any]:
+    """The person's certificates on a team member's page about a resident."""
+    from markupsafe import Markup
+
+    from lms.plugins.certificates import services
+
+    rows = [(c, services.display_code(c.code)) for c in services.of_learner(db, user_id=person.id)]
+    template = request.app.state.templates.get_template("certificates/resident_section.html")
+    # An autoescaping template's output is already safe HTML.
+    return [Markup(template.render(rows=rows))]  # noqa: S704
+
+
+@hookimpl(optionalhook=True)
+def resident_credentials(db: Any, user_ids: list[int]) -> dict[int, int]:
+    """Valid (not revoked) certificates per learner, for the team's resident list."""
+    from lms.plugins.certificates import services
+
+    return services.valid_counts(db, user_ids=list(user_ids))
 
 
 @hookimpl

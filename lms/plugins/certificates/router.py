@@ -8,14 +8,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core.models import User
-from lms.core.services import FormErrors
-from lms.db import get_session, write_session
-from lms.forms import read_form
+from lms.db import get_session
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.forms import FormValues, ObjectId
 from lms.plugins.certificates import services
 from lms.plugins.certificates.credential import issuer_profile
 from lms.plugins.certificates.models import Certificate
-from lms.ratelimit import client_key, hit
+from lms.ratelimit import client_key
 from lms.templating import local, render
 
 router = APIRouter()
@@ -23,10 +24,7 @@ router = APIRouter()
 
 def rate_limited(request: Request) -> None:
     """Verification is public; a per-client limit keeps codes from being tried in bulk."""
-    state = request.app.state
-    with write_session(state.engine) as db:
-        allowed = hit(db, key=client_key(request, "verify"), limit=state.settings.verify_rate_limit)
-    if not allowed:
+    if not services.count_verification(context_of(request), client_key(request, "verify")):
         raise HTTPException(429, headers={"Retry-After": "60"})
 
 
@@ -152,38 +150,39 @@ def _staff_page(request: Request, db: Session, certificate: Certificate,
 
 
 @router.get("/staff/certificates/{certificate_id}")
-def staff_detail(request: Request, certificate_id: int, user: User = Depends(access.staff),
+def staff_detail(request: Request, certificate_id: ObjectId, user: User = Depends(access.staff),
                  db: Session = Depends(get_session)) -> Any:
     return _staff_page(request, db, _in_scope(db, user, certificate_id))
 
 
 @router.post("/staff/certificates/{certificate_id}/revoke")
-async def staff_revoke(request: Request, certificate_id: int, user: User = Depends(access.staff),
-                       db: Session = Depends(get_session)) -> Any:
+def staff_revoke(request: Request, certificate_id: ObjectId, values: FormValues,
+                 user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
     certificate = _in_scope(db, user, certificate_id)
-    values = await read_form(request)
     try:
-        services.revoke(db, certificate=certificate, actor=user, reason=values.get("reason", ""))
-        db.commit()
-    except services.CertificateError as exc:
-        db.rollback()
-        return _staff_page(request, db, certificate, {"reason": exc.message}, status=422)
+        services.revoke(context_of(request), certificate_id=certificate.id, actor=user,
+                        reason=values.get("reason", ""))
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        # Read again: the refusal may come from a change made meanwhile elsewhere.
+        return _staff_page(request, db, _in_scope(db, user, certificate_id), {"reason": exc.message},
+                           status=422)
     return RedirectResponse(f"/staff/certificates/{certificate_id}?saved=revoked", status_code=303)
 
 
 @router.post("/staff/certificates/{certificate_id}/reissue")
-async def staff_reissue(request: Request, certificate_id: int, user: User = Depends(access.staff),
-                        db: Session = Depends(get_session)) -> Any:
+def staff_reissue(request: Request, certificate_id: ObjectId, values: FormValues,
+                  user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
     certificate = _in_scope(db, user, certificate_id)
-    values = await read_form(request)
     try:
-        fresh = services.reissue(db, certificate=certificate, actor=user,
-                                 full_name=values.get("full_name", ""), settings=_settings(request))
-        db.commit()
+        fresh = services.reissue(context_of(request), certificate_id=certificate.id, actor=user,
+                                 full_name=values.get("full_name", ""))
     except FormErrors as exc:
-        db.rollback()
         return _staff_page(request, db, certificate, exc.errors, status=422)
-    except services.CertificateError as exc:
-        db.rollback()
-        return _staff_page(request, db, certificate, {"full_name": exc.message}, status=422)
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        return _staff_page(request, db, _in_scope(db, user, certificate_id), {"full_name": exc.message},
+                           status=422)
     return RedirectResponse(f"/staff/certificates/{fresh.id}?saved=reissued", status_code=303)

@@ -1,5 +1,6 @@
 """Issuing certificates once, their unguessable codes, verification, revocation and reissue."""
 
+import functools
 import secrets
 import unicodedata
 
@@ -7,12 +8,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import utcnow
+from lms.errors import NotFound, ServiceError
+from lms.events import record
 from lms.plugins.certificates.credential import IssuerKey, build_credential, sign_credential
+from lms.plugins.certificates.events import CertificateIssued
 from lms.plugins.certificates.models import Certificate, CertificateAudit
 from lms.plugins.courses import services as courses
+from lms.ratelimit import hit
 from lms.settings import Settings
 from lms.text import fold
 
@@ -20,12 +26,6 @@ from lms.text import fold
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 20  # 20 × log2(31) ≈ 99 random bits
 PREFIX = "HVS"
-
-
-class CertificateError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 def new_code() -> str:
@@ -48,8 +48,15 @@ def normalize_code(typed: str) -> str | None:
 
 
 def issuer_key(settings: Settings) -> IssuerKey:
-    settings.ensure_instance()
-    return IssuerKey.load_or_create(settings.instance_dir / "issuer_ed25519.pem")
+    """The installation's signing key (lms.keys: settings, the database or instance/)."""
+    return _issuer_key(settings.signing_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _issuer_key(pem: str) -> IssuerKey:
+    if not pem:
+        raise RuntimeError("the signing key is resolved by lms.keys.installation_keys() at start-up")
+    return IssuerKey.from_pem(pem)
 
 
 def verify_url(settings: Settings, code: str) -> str:
@@ -70,15 +77,16 @@ def issue(db: Session, *, settings: Settings, user_id: int, course_id: int,
           actor_id: int | None = None) -> Certificate:
     """The learner's valid certificate for the course, issued now if there is none.
 
-    Idempotent under retries and concurrent calls: a partial unique index allows one
-    valid certificate per learner and course, and the loser of a race reads the winner's."""
+    Runs in the caller's transaction. Idempotent under retries and concurrent calls: a
+    partial unique index allows one valid certificate per learner and course, and the loser
+    of a race reads the winner's. Only a new certificate records `certificates.issued`."""
     existing = valid_certificate(db, user_id=user_id, course_id=course_id)
     if existing is not None:
         return existing
     user = db.get(User, user_id)
     course = courses.course_by_id(db, course_id)
     if user is None or course is None:
-        raise CertificateError("unknown", "Không tìm thấy người học hoặc khóa học.")
+        raise NotFound("unknown", "Không tìm thấy người học hoặc khóa học.")
     commune = db.get(Place, user.commune_id) if user.commune_id else None
     province = db.get(Place, commune.parent_id) if commune and commune.parent_id else None
     code = new_code()
@@ -106,6 +114,7 @@ def issue(db: Session, *, settings: Settings, user_id: int, course_id: int,
         if winner is None:
             raise
         return winner
+    record(db, CertificateIssued(certificate_id=certificate.id, user_id=user.id, course_id=course.id))
     return certificate
 
 
@@ -121,42 +130,70 @@ def of_learner(db: Session, *, user_id: int) -> list[Certificate]:
                         .order_by(Certificate.issued_at.desc())).scalars().all())
 
 
-def revoke(db: Session, *, certificate: Certificate, actor: User, reason: str) -> Certificate:
+def _checked_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise CertificateError("reason_required", "Vui lòng ghi lý do thu hồi.")
+        raise ServiceError("reason_required", "Vui lòng ghi lý do thu hồi.")
     if len(reason) > 500:
-        raise CertificateError("reason_too_long", "Lý do tối đa 500 ký tự.")
-    now = utcnow()
+        raise ServiceError("reason_too_long", "Lý do tối đa 500 ký tự.")
+    return reason
+
+
+def _revoke(db: Session, *, certificate: Certificate, actor: User, reason: str) -> Certificate:
     changed = db.execute(update(Certificate).where(
         Certificate.id == certificate.id, Certificate.revoked_at.is_(None)).values(
-        revoked_at=now, revoked_reason=reason))
+        revoked_at=utcnow(), revoked_reason=reason))
     if not changed.rowcount:
-        raise CertificateError("already_revoked", "Chứng nhận này đã bị thu hồi trước đó.")
+        raise ServiceError("already_revoked", "Chứng nhận này đã bị thu hồi trước đó.")
     db.add(CertificateAudit(certificate_id=certificate.id, action="revoked", actor_id=actor.id,
                             reason=reason))
     db.refresh(certificate)
     return certificate
 
 
-def reissue(db: Session, *, certificate: Certificate, actor: User, full_name: str,
-            settings: Settings) -> Certificate:
-    """After a name correction: the old certificate is revoked and a new one issued."""
-    learner = db.get(User, certificate.user_id)
-    if learner is None:
-        raise CertificateError("unknown", "Không tìm thấy người học.")
-    core.rename_user(db, user=learner, full_name=full_name)
-    if certificate.revoked_at is None:
-        revoke(db, certificate=certificate, actor=actor,
-               reason=f"Cấp lại sau khi sửa họ tên thành “{learner.full_name}”.")
-    db.flush()
-    fresh = issue(db, settings=settings, user_id=learner.id, course_id=certificate.course_id,
-                  actor_id=actor.id)
-    certificate.replaced_by_id = fresh.id
-    db.add(certificate)
-    db.add(CertificateAudit(certificate_id=fresh.id, action="reissued", actor_id=actor.id,
-                            reason=f"Thay cho {display_code(certificate.code)}"))
-    return fresh
+def _in_scope(db: Session, *, certificate_id: int, actor: User) -> Certificate:
+    certificate = db.get(Certificate, certificate_id)
+    if certificate is None or (actor.role != "admin" and certificate.commune_id != actor.commune_id):
+        raise NotFound()
+    return certificate
+
+
+def revoke(ctx: Context, *, certificate_id: int, actor: User, reason: str) -> Certificate:
+    """Revoke with a reason (kept, and shown on the public page); staff only in their commune."""
+    reason = _checked_reason(reason)
+    with ctx.transaction() as db:
+        certificate = _in_scope(db, certificate_id=certificate_id, actor=actor)
+        return _revoke(db, certificate=certificate, actor=actor, reason=reason)
+
+
+def reissue(ctx: Context, *, certificate_id: int, actor: User, full_name: str) -> Certificate:
+    """After a name correction, as one unit of work: the learner is renamed, the old
+    certificate revoked and a new one issued with the corrected name."""
+    with ctx.transaction() as db:
+        certificate = _in_scope(db, certificate_id=certificate_id, actor=actor)
+        learner = db.get(User, certificate.user_id)
+        if learner is None:
+            raise NotFound("unknown", "Không tìm thấy người học.")
+        core.rename_user(db, user=learner, full_name=full_name)
+        if certificate.revoked_at is None:
+            _revoke(db, certificate=certificate, actor=actor,
+                    reason=f"Cấp lại sau khi sửa họ tên thành “{learner.full_name}”.")
+        # The rename and the revocation must reach the database before the new one is signed.
+        db.flush()
+        fresh = issue(db, settings=ctx.settings, user_id=learner.id, course_id=certificate.course_id,
+                      actor_id=actor.id)
+        if certificate.replaced_by_id != fresh.id:  # a double submission adds nothing
+            certificate.replaced_by_id = fresh.id
+            db.add(certificate)
+            db.add(CertificateAudit(certificate_id=fresh.id, action="reissued", actor_id=actor.id,
+                                    reason=f"Thay cho {display_code(certificate.code)}"))
+        return fresh
+
+
+def count_verification(ctx: Context, key: str) -> bool:
+    """Count one public verification for this client; False when it is over the limit."""
+    with ctx.transaction() as db:
+        return hit(db, key=key, limit=ctx.settings.verify_rate_limit)
 
 
 def audit_of(db: Session, certificate_id: int) -> list[tuple[CertificateAudit, str]]:

@@ -6,6 +6,7 @@ from typing import Any
 import typer
 
 from lms import paths
+from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.courses import hookspecs  # noqa: F401 - offered to other plugins
@@ -45,20 +46,15 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
 
 
 @hookimpl
+@listens_to("quiz.passed")
 def on_event(event: Any, context: Any) -> None:
     # Passing the quiz may be the last thing a course needed.
-    if event.name != "quiz.passed":
-        return
-    from lms.db import write_session
-    from lms.events import emit
     from lms.plugins.courses import services
 
-    with write_session(context.engine) as db:
+    with context.transaction() as db:
         course = services.Catalog().refresh(db).by_slug_id(event.course_id)
-        events = [] if course is None else services.check_completion(
-            db, pm=context.pm, user_id=event.user_id, course=course)
-    for raised in events:
-        emit(context, raised)
+        if course is not None:
+            services.check_completion(db, pm=context.pm, user_id=event.user_id, course=course)
 
 
 @hookimpl

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core.models import User
 from lms.core.services import AUDIENCES
 from lms.db import get_session
-from lms.events import emit
 from lms.plugins.courses import services
 from lms.plugins.courses.markdown import reading_minutes
 from lms.plugins.courses.models import CourseAsset, Enrolment
@@ -19,18 +19,7 @@ from lms.plugins.courses.packs import DOMAINS
 from lms.templating import render
 
 router = APIRouter()
-
-
-def catalog(request: Request, db: Session) -> services.Catalog:
-    """The worker's cached catalog, checked against the database once per request."""
-    if getattr(request.state, "courses_catalog_checked", False):
-        return request.app.state.courses_catalog
-    state = request.app.state
-    if not hasattr(state, "courses_catalog"):
-        state.courses_catalog = services.Catalog()
-    state.courses_catalog.refresh(db)
-    request.state.courses_catalog_checked = True
-    return state.courses_catalog
+catalog = services.catalog
 
 
 def _og(request: Request, title: str, description: str, path: str) -> dict[str, str]:
@@ -148,12 +137,7 @@ def lesson_done(request: Request, slug: str, lesson_slug: str,
     lesson = course.lesson(lesson_slug)
     if lesson is None:
         raise HTTPException(404)
-    pm = request.app.state.pm
-    events = services.complete_lesson(db, pm=pm, user_id=user.id, course=course,
-                                      lesson_id=lesson.id)
-    db.commit()
-    for event in events:
-        emit(request.app.state, event)
+    services.mark_lesson_done(context_of(request), user_id=user.id, course=course, lesson_id=lesson.id)
     path = f"/courses/{course.slug}/{lesson.slug}"
     if request.headers.get("hx-request") == "true":
         context = _lesson_context(request, db, course, lesson)

@@ -3,19 +3,18 @@
 from typing import Any
 
 from markupsafe import Markup
-from sqlmodel import Session
 
 from lms.core.services import AUDIENCES
+from lms.db import read_session
 
 
 def home_section(request: Any, user: Any) -> Markup:
     from lms.plugins.courses import services
-    from lms.plugins.courses.router import catalog
 
     resume = None
-    with Session(request.app.state.engine) as db:
+    with read_session(request.app.state.engine) as db:
         if user is not None:
-            cat = catalog(request, db)
+            cat = services.catalog(request, db)
             for enrolment in services.enrolments(db, user_id=user.id):
                 course = next((c for c in cat.courses if c.id == enrolment.course_id), None)
                 if course is not None and enrolment.completed_at is None:

@@ -11,7 +11,10 @@ from PIL import Image as PILImage
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.db import insert_ignore, utcnow
+from lms.errors import NotFound
+from lms.events import record
 from lms.plugins.courses.events import CourseCompleted, LessonsCompleted
 from lms.plugins.courses.markdown import Image, excerpt, reading_minutes, render_markdown
 from lms.plugins.courses.models import (
@@ -238,6 +241,18 @@ class Catalog:
                 if (not audience or audience in c.audiences) and (not domain or domain in c.domains)]
 
 
+def catalog(request: Any, db: Session) -> Catalog:
+    """The worker's cached catalog, checked against the database once per request."""
+    if getattr(request.state, "courses_catalog_checked", False):
+        return request.app.state.courses_catalog
+    state = request.app.state
+    if not hasattr(state, "courses_catalog"):
+        state.courses_catalog = Catalog()
+    state.courses_catalog.refresh(db)
+    request.state.courses_catalog_checked = True
+    return state.courses_catalog
+
+
 # --- Progress -------------------------------------------------------------------
 
 
@@ -298,10 +313,11 @@ class Requirement:
 
 
 def complete_lesson(db: Session, *, pm: Any, user_id: int, course: CourseOutline,
-                    lesson_id: int, confirmed_by_id: int | None = None) -> list[Any]:
-    """Record a finished lesson (idempotent); returns the events to raise after commit."""
+                    lesson_id: int, confirmed_by_id: int | None = None) -> None:
+    """Record a finished lesson (idempotent) in the caller's transaction, and the events
+    it leads to (lessons done, course completed), each once."""
     if lesson_id not in course.lesson_ids:
-        raise ValueError("lesson not in course")
+        raise NotFound()
     enrol(db, user_id=user_id, course_id=course.id, by_user_id=confirmed_by_id)
     insert_ignore(db, LessonProgress, {
         "user_id": user_id, "lesson_id": lesson_id, "course_id": course.id,
@@ -310,35 +326,38 @@ def complete_lesson(db: Session, *, pm: Any, user_id: int, course: CourseOutline
     db.execute(update(Enrolment).where(Enrolment.user_id == user_id,
                                        Enrolment.course_id == course.id)
                .values(last_activity_at=utcnow()))
-    return check_completion(db, pm=pm, user_id=user_id, course=course)
+    check_completion(db, pm=pm, user_id=user_id, course=course)
 
 
-def check_completion(db: Session, *, pm: Any, user_id: int, course: CourseOutline) -> list[Any]:
-    """Record lessons-done and course-completed, each exactly once, and say which happened.
+def mark_lesson_done(ctx: Context, *, user_id: int, course: CourseOutline, lesson_id: int) -> None:
+    """A learner finished a lesson on their own: one unit of work."""
+    with ctx.transaction() as db:
+        complete_lesson(db, pm=ctx.pm, user_id=user_id, course=course, lesson_id=lesson_id)
+
+
+def check_completion(db: Session, *, pm: Any, user_id: int, course: CourseOutline) -> None:
+    """Record lessons-done and course-completed, each exactly once, with their events.
 
     The conditional UPDATE … WHERE … IS NULL is what makes "once" hold under retries
-    and concurrent requests: only one of them changes the row."""
-    events: list[Any] = []
+    and concurrent requests: only one of them changes the row (and records the event)."""
     done = db.exec(select(func.count()).select_from(LessonProgress).where(
         LessonProgress.user_id == user_id,
         LessonProgress.lesson_id.in_(course.lesson_ids))).scalar()
     if not course.lessons or done < len(course.lessons):
-        return events
+        return
     now = utcnow()
     marked = db.execute(update(Enrolment).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course.id,
         Enrolment.lessons_completed_at.is_(None)).values(lessons_completed_at=now))
     if marked.rowcount:
-        events.append(LessonsCompleted(user_id=user_id, course_id=course.id))
-    requirements = unmet_requirements(db, pm=pm, course=course, user_id=user_id)
-    if requirements:
-        return events
+        record(db, LessonsCompleted(user_id=user_id, course_id=course.id))
+    if unmet_requirements(db, pm=pm, course=course, user_id=user_id):
+        return
     completed = db.execute(update(Enrolment).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course.id,
         Enrolment.completed_at.is_(None)).values(completed_at=now))
     if completed.rowcount:
-        events.append(CourseCompleted(user_id=user_id, course_id=course.id))
-    return events
+        record(db, CourseCompleted(user_id=user_id, course_id=course.id))
 
 
 def requirements_of(db: Session, *, pm: Any, course: CourseOutline, user_id: int) -> list[Requirement]:

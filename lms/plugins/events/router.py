@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import get_session
-from lms.forms import checkbox, read_form
-from lms.plugins.courses.router import catalog
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.forms import MAX_ID, FormLists, FormValues, ObjectId, checkbox
+from lms.plugins.courses import services as courses
 from lms.plugins.events import services
 from lms.plugins.events.models import KINDS, Event
 from lms.qr import qr_svg
@@ -71,7 +73,7 @@ def _form_context(request: Request, db: Session, user: User, commune: Place | No
     if user.role == "admin":
         communes = db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all()
     return {"values": values, "errors": errors, "kinds": KINDS, "villages": villages,
-            "courses": catalog(request, db).courses, "event": event, "commune": commune,
+            "courses": courses.catalog(request, db).courses, "event": event, "commune": commune,
             "communes": communes}
 
 
@@ -87,8 +89,13 @@ def _values_of(event: Event, course_ids: list[int]) -> dict[str, Any]:
             "course_ids": [str(c) for c in course_ids]}
 
 
+def _id_of(raw: str) -> int | None:
+    """A posted id; one past what the column holds names nothing."""
+    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+
+
 def _commune_of(db: Session, user: User, requested: Any) -> Place | None:
-    if user.role == "admin" and requested and str(requested).isdigit():
+    if user.role == "admin" and requested and _id_of(str(requested)):
         place = db.get(Place, int(requested))
         return place if place and place.kind == "commune" else None
     return db.get(Place, user.commune_id) if user.commune_id else None
@@ -101,37 +108,36 @@ def event_new(request: Request, user: User = Depends(access.staff),
     return render(request, "events/edit.html", _form_context(request, db, user, commune, {}, {}))
 
 
-async def _event_input(request: Request) -> tuple[dict[str, Any], services.EventInput]:
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    course_ids = [v for v in form.getlist("course_ids") if isinstance(v, str)]
-    values["course_ids"] = course_ids
-    data = services.EventInput(**{k: str(values.get(k, ""))[:300] for k in (
-        "title", "kind", "village_id", "place_text", "starts_at", "ends_at", "capacity",
-        "registration_opens_at", "registration_closes_at")}, course_ids=course_ids)
-    return values, data
+EVENT_FIELDS = ("title", "kind", "village_id", "place_text", "starts_at", "ends_at", "capacity",
+                "registration_opens_at", "registration_closes_at")
+
+
+def _event_input(values: dict[str, str], lists: dict[str, list[str]]) -> tuple[dict[str, Any],
+                                                                             services.EventInput]:
+    course_ids = lists.get("course_ids", [])
+    data = services.EventInput(**{k: values.get(k, "")[:300] for k in EVENT_FIELDS}, course_ids=course_ids)
+    return {**values, "course_ids": course_ids}, data
 
 
 @router.post("/staff/events/new")
-async def event_create(request: Request, user: User = Depends(access.staff),
-                       db: Session = Depends(get_session)) -> Any:
-    values, data = await _event_input(request)
+def event_create(request: Request, values: FormValues, lists: FormLists, user: User = Depends(access.staff),
+                 db: Session = Depends(get_session)) -> Any:
+    shown, data = _event_input(values, lists)
     commune = _commune_of(db, user, values.get("commune"))
     if commune is None:
         raise HTTPException(404)
-    known = {c.id for c in catalog(request, db).courses}
+    known = {c.id for c in courses.catalog(request, db).courses}
     try:
-        event = services.save_event(db, commune=commune, data=data, actor=user, known_course_ids=known)
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
+        event = services.save_event(context_of(request), actor=user, data=data, known_course_ids=known,
+                                    commune_id=commune.id)
+    except FormErrors as exc:
         return render(request, "events/edit.html",
-                      _form_context(request, db, user, commune, values, exc.errors), status_code=422)
+                      _form_context(request, db, user, commune, shown, exc.errors), status_code=422)
     return RedirectResponse(f"/staff/events/{event.id}?saved=1", status_code=303)
 
 
 @router.get("/staff/events/{event_id}")
-def event_detail(request: Request, event_id: int, user: User = Depends(access.team),
+def event_detail(request: Request, event_id: ObjectId, user: User = Depends(access.team),
                  db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     commune = db.get(Place, event.commune_id)
@@ -145,18 +151,17 @@ def event_detail(request: Request, event_id: int, user: User = Depends(access.te
 
 
 @router.post("/staff/events/{event_id}")
-async def event_update(request: Request, event_id: int, user: User = Depends(access.staff),
-                       db: Session = Depends(get_session)) -> Any:
+def event_update(request: Request, event_id: ObjectId, values: FormValues, lists: FormLists,
+                 user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
-    values, data = await _event_input(request)
+    shown, data = _event_input(values, lists)
     commune = db.get(Place, event.commune_id)
-    known = {c.id for c in catalog(request, db).courses}
+    known = {c.id for c in courses.catalog(request, db).courses}
     try:
-        services.save_event(db, commune=commune, data=data, actor=user, event=event, known_course_ids=known)
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
-        context = _form_context(request, db, user, commune, values, exc.errors, event)
+        services.save_event(context_of(request), actor=user, data=data, known_course_ids=known,
+                            event_id=event.id)
+    except FormErrors as exc:
+        context = _form_context(request, db, user, commune, shown, exc.errors, event)
         context.update({"registered": services.registered_count(db, event.id),
                         "attended": services.attended_count(db, event.id),
                         "url": event_url(request, event), "place": _place_label(db, event), "saved": None})
@@ -168,7 +173,7 @@ async def event_update(request: Request, event_id: int, user: User = Depends(acc
 
 
 @router.get("/staff/events/{event_id}/poster")
-def poster(request: Request, event_id: int, user: User = Depends(access.team),
+def poster(request: Request, event_id: ObjectId, user: User = Depends(access.team),
            db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     url = event_url(request, event)
@@ -178,7 +183,7 @@ def poster(request: Request, event_id: int, user: User = Depends(access.team),
 
 
 @router.get("/staff/events/{event_id}/display")
-def display(request: Request, event_id: int, user: User = Depends(access.team),
+def display(request: Request, event_id: ObjectId, user: User = Depends(access.team),
             db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     url = event_url(request, event)
@@ -192,7 +197,7 @@ def display(request: Request, event_id: int, user: User = Depends(access.team),
 
 
 @router.get("/staff/events/{event_id}/checkin")
-def checkin_page(request: Request, event_id: int, user: User = Depends(access.team),
+def checkin_page(request: Request, event_id: ObjectId, user: User = Depends(access.team),
                  db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     query = request.query_params.get("q", "")
@@ -210,19 +215,18 @@ def _villages(db: Session, event: Event) -> list[Place]:
 
 
 @router.post("/staff/events/{event_id}/checkin")
-async def checkin(request: Request, event_id: int, user: User = Depends(access.team),
-                  db: Session = Depends(get_session)) -> Any:
+def checkin(request: Request, event_id: ObjectId, values: FormValues, user: User = Depends(access.team),
+            db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
-    values = await read_form(request)
     token = services.token_from_scan(values.get("scan", ""))
-    registration_id = int(values["registration_id"]) if values.get("registration_id", "").isdigit() else None
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
-        result = services.check_in(db, event=event, actor=user, token=token or None,
-                                   registration_id=registration_id, nonce=values.get("nonce", ""))
-        db.commit()
-    except services.EventError as exc:
-        db.rollback()
+        result = services.check_in(context_of(request), event_id=event.id, actor=user, token=token or None,
+                                   registration_id=_id_of(values.get("registration_id", "")),
+                                   nonce=values.get("nonce", ""))
+    except NotFound:
+        raise
+    except ServiceError as exc:
         if wants_json:
             return JSONResponse({"ok": False, "message": exc.message}, status_code=422)
         return _checkin_result(request, db, event, None, exc.message, 422)
@@ -245,22 +249,21 @@ def _checkin_result(request: Request, db: Session, event: Event, result: Any, me
         "registered": services.registered_count(db, event.id)}, status_code=status)
 
 
-@router.post("/staff/events/{event_id}/walk-in")
-async def walk_in(request: Request, event_id: int, user: User = Depends(access.team),
-                  db: Session = Depends(get_session)) -> Any:
-    event = _event_in_scope(db, user, event_id)
-    values = await read_form(request)
-    data = services.RegistrationInput(
+def _registration_input(values: dict[str, str]) -> services.RegistrationInput:
+    return services.RegistrationInput(
         full_name=values.get("full_name", ""), phone=values.get("phone", ""),
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
         consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""))
+
+
+@router.post("/staff/events/{event_id}/walk-in")
+def walk_in(request: Request, event_id: ObjectId, values: FormValues, user: User = Depends(access.team),
+            db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
     try:
-        done = services.register(db, event=event, data=data, helper=user)
-        result = services.check_in(db, event=event, actor=user, registration_id=done.registration.id,
-                                   nonce=values.get("idempotency_key", ""))
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
+        result = services.walk_in(context_of(request), event_id=event.id, data=_registration_input(values),
+                                  helper=user)
+    except FormErrors as exc:
         return render(request, "events/checkin.html", {
             "event": event, "q": "", "results": [], "result": None, "nonce": secrets.token_hex(8),
             "audiences": core.AUDIENCES, "villages": _villages(db, event), "errors": exc.errors,
@@ -275,7 +278,7 @@ async def walk_in(request: Request, event_id: int, user: User = Depends(access.t
 
 
 @router.get("/staff/events/{event_id}/attendance")
-def attendance(request: Request, event_id: int, user: User = Depends(access.team),
+def attendance(request: Request, event_id: ObjectId, user: User = Depends(access.team),
                db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     return render(request, "events/attendance.html", {
@@ -283,7 +286,7 @@ def attendance(request: Request, event_id: int, user: User = Depends(access.team
 
 
 @router.get("/staff/events/{event_id}/attendance.csv")
-def attendance_csv(request: Request, event_id: int, user: User = Depends(access.staff),
+def attendance_csv(request: Request, event_id: ObjectId, user: User = Depends(access.staff),
                    db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     data = services.attendance_csv(services.attendance(db, event=event))
@@ -292,7 +295,7 @@ def attendance_csv(request: Request, event_id: int, user: User = Depends(access.
 
 
 @router.get("/staff/events/{event_id}/attendance.xlsx")
-def attendance_xlsx(request: Request, event_id: int, user: User = Depends(access.staff),
+def attendance_xlsx(request: Request, event_id: ObjectId, user: User = Depends(access.staff),
                     db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     data = services.attendance_xlsx(services.attendance(db, event=event), title=event.title)
@@ -334,23 +337,22 @@ def register_form(request: Request, code: str, db: Session = Depends(get_session
     return _register_page(request, db, event, values={}, errors={})
 
 
-@router.post("/e/{code}", dependencies=[access.PUBLIC_ROUTE])
-async def register_submit(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
+@router.post("/e/{code}", dependencies=[access.PUBLIC_FORM_ROUTE])
+def register_submit(request: Request, code: str, values: FormValues, db: Session = Depends(get_session)) -> Any:
     event = _public_event(db, code)
-    values = await read_form(request)
+    if access.expired_form(request):
+        # Nothing is written; what the person typed comes back with a fresh token.
+        return _register_page(request, db, event, values=values, errors={}, message=access.EXPIRED_FORM,
+                              status=403)
     user = request.state.user if values.get("as_user") == "1" else None
-    data = services.RegistrationInput(
-        full_name=values.get("full_name", ""), phone=values.get("phone", ""),
-        village_id=values.get("village_id", ""), audience=values.get("audience", ""),
-        consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""))
     try:
-        done = services.register(db, event=event, data=data, user=user)
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
+        done = services.register(context_of(request), event_id=event.id, data=_registration_input(values),
+                                 user=user)
+    except FormErrors as exc:
         return _register_page(request, db, event, values=values, errors=exc.errors, status=422)
-    except services.EventError as exc:
-        db.rollback()
+    except NotFound:
+        raise
+    except ServiceError as exc:
         return _register_page(request, db, event, values=values, errors={}, message=exc.message,
                               status=409)
     suffix = "?new=1" if done.created else "?again=1"
@@ -363,7 +365,7 @@ def ticket_page(request: Request, token: str, db: Session = Depends(get_session)
     if registration is None:
         raise HTTPException(404)
     event = db.get(Event, registration.event_id)
-    cat = catalog(request, db)
+    cat = courses.catalog(request, db)
     course_ids = set(services.course_ids_of(db, event.id))
     return render(request, "events/ticket.html", {
         "registration": registration, "event": event, "place": _place_label(db, event),

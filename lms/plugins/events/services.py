@@ -5,17 +5,22 @@ import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import utcnow
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.events import record
+from lms.forms import MAX_ID
 from lms.plugins.courses import services as courses
+from lms.plugins.events.events import CheckedIn, EventRegistered
 from lms.plugins.events.models import KINDS, Event, EventCourse, Registration
 from lms.spreadsheet import safe_cell, with_bom
 from lms.templating import VIETNAM, local
@@ -23,19 +28,6 @@ from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_p
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6  # public, not secret; short so the poster QR stays coarse
-
-
-class EventError(Exception):
-    """A rule was broken; `code` for tests, `message` for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-@dataclass
-class FormProblems(Exception):
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def new_event_code() -> str:
@@ -77,8 +69,9 @@ class EventInput:
     course_ids: list[str] = field(default_factory=list)
 
 
-def save_event(db: Session, *, commune: Place, data: EventInput, actor: User,
-               event: Event | None = None, known_course_ids: set[int]) -> Event:
+def _event_values(data: EventInput, known_course_ids: set[int]) -> tuple[dict[str, Any], list[int],
+                                                                         dict[str, str]]:
+    """The checks that need no database: values, chosen courses and problems by field."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     try:
@@ -89,19 +82,12 @@ def save_event(db: Session, *, commune: Place, data: EventInput, actor: User,
         errors["title"] = str(exc)
     if data.kind not in KINDS:
         errors["kind"] = "Vui lòng chọn loại sự kiện."
-    values["village_id"] = None
-    if data.village_id:
-        village = core.active_village(db, data.village_id)
-        if village is None or village.parent_id != commune.id:
-            errors["village_id"] = "Thôn/tổ dân phố không thuộc xã/phường này."
-        else:
-            values["village_id"] = village.id
     try:
         values["place_text"] = clean_text(data.place_text, max_length=200)
     except InvalidInput as exc:
         errors["place_text"] = str(exc)
-    if not values.get("village_id") and not values.get("place_text") and "place_text" not in errors:
-        errors["place_text"] = "Chọn thôn/tổ dân phố hoặc ghi địa điểm."
+    if not data.village_id and not values.get("place_text") and "place_text" not in errors:
+        errors["place_text"] = PLACE_NEEDED
     for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
         try:
             values[name] = parse_local(getattr(data, name))
@@ -118,30 +104,81 @@ def save_event(db: Session, *, commune: Place, data: EventInput, actor: User,
         errors["registration_closes_at"] = "Hạn đóng đăng ký phải sau lúc mở đăng ký."
     values["capacity"] = None
     if data.capacity.strip():
-        if not data.capacity.strip().isdigit() or not 1 <= int(data.capacity) <= 100_000:
+        capacity = data.capacity.strip()
+        # isdigit() alone accepts "²", which int() refuses.
+        if not (capacity.isascii() and capacity.isdigit()) or not 1 <= int(capacity) <= 100_000:
             errors["capacity"] = "Sức chứa là số người, từ 1 đến 100000 (để trống nếu không giới hạn)."
         else:
-            values["capacity"] = int(data.capacity)
+            values["capacity"] = int(capacity)
     course_ids = []
     for raw in data.course_ids:
-        if not raw.isdigit() or int(raw) not in known_course_ids:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known_course_ids:
             errors["course_ids"] = "Khóa học đã chọn không có trong danh mục."
         else:
             course_ids.append(int(raw))
+    return values, course_ids, errors
+
+
+PLACE_NEEDED = "Chọn thôn/tổ dân phố hoặc ghi địa điểm."
+
+
+def _event_village(db: Session, raw: str, commune_id: int, values: dict[str, Any],
+                   errors: dict[str, str]) -> int | None:
+    """The chosen village's id (None: none chosen); a problem with it goes into `errors`."""
+    if not raw:
+        return None
+    village = core.active_village(db, raw) if _is_id(raw) else None
+    if village is None or village.parent_id != commune_id:
+        errors["village_id"] = "Thôn/tổ dân phố không thuộc xã/phường này."
+        if not values.get("place_text"):
+            errors.setdefault("place_text", PLACE_NEEDED)
+        return None
+    return village.id
+
+
+def _in_scope(db: Session, actor: User, event_id: int) -> Event:
+    event = db.get(Event, event_id)
+    if event is None or (actor.role != "admin" and event.commune_id != actor.commune_id):
+        raise NotFound()
+    return event
+
+
+def save_event(ctx: Context, *, actor: User, data: EventInput, known_course_ids: set[int],
+               commune_id: int | None = None, event_id: int | None = None) -> Event:
+    """Create an event in `commune_id`, or update `event_id`; FormErrors lists every problem."""
+    values, course_ids, errors = _event_values(data, known_course_ids)
     if errors:
-        raise FormProblems(errors)
-    if event is None:
-        event = Event(code=_free_code(db), commune_id=commune.id, created_by_id=actor.id, kind=data.kind,
-                      **values)
-    else:
-        for key, value in values.items():
-            setattr(event, key, value)
-        event.kind = data.kind
-    db.add(event)
-    db.flush()
-    db.execute(delete(EventCourse).where(EventCourse.event_id == event.id))
-    for course_id in sorted(set(course_ids)):
-        db.add(EventCourse(event_id=event.id, course_id=course_id))
+        # Every problem at once, without waiting for the write lock.
+        with ctx.reading() as db:
+            if event_id is not None:
+                commune_id = _in_scope(db, actor, event_id).commune_id
+            _event_village(db, data.village_id, commune_id or 0, values, errors)
+        raise FormErrors(errors)
+    with ctx.transaction() as db:
+        event = _in_scope(db, actor, event_id) if event_id is not None else None
+        if event is None:
+            commune = db.get(Place, commune_id) if commune_id else None
+            if commune is None or commune.kind != "commune" or (
+                    actor.role != "admin" and commune.id != actor.commune_id):
+                raise NotFound()
+            commune_id = commune.id
+        else:
+            commune_id = event.commune_id
+        values["village_id"] = _event_village(db, data.village_id, commune_id, values, errors)
+        if errors:
+            raise FormErrors(errors)
+        if event is None:
+            event = Event(code=_free_code(db), commune_id=commune_id, created_by_id=actor.id, kind=data.kind,
+                          **values)
+        else:
+            for key, value in values.items():
+                setattr(event, key, value)
+            event.kind = data.kind
+        db.add(event)
+        db.flush()
+        db.execute(delete(EventCourse).where(EventCourse.event_id == event.id))
+        for course_id in sorted(set(course_ids)):
+            db.add(EventCourse(event_id=event.id, course_id=course_id))
     return event
 
 
@@ -210,42 +247,86 @@ class Registered:
     created: bool
 
 
-def _lock_event(db: Session, event_id: int) -> Event:
-    # PostgreSQL: one registration at a time per event, so capacity holds.
-    # SQLite: the writing transaction (BEGIN IMMEDIATE) already serialises writers.
-    return db.exec(select(Event).where(Event.id == event_id).with_for_update()).scalars().one()
+@dataclass
+class _Checked:
+    """A registration form's values after the checks that need no database."""
+
+    name: str | None
+    phone: str | None
+    audience: str | None
 
 
-def register(db: Session, *, event: Event, data: RegistrationInput, user: User | None = None,
+def _checked(data: RegistrationInput, *, user: User | None, helper: User | None) -> _Checked:
+    if user is not None:
+        return _Checked(user.full_name, user.phone, user.audience)
+    errors: dict[str, str] = {}
+    name = parse_field(errors, "full_name", normalize_name, data.full_name)
+    phone = None
+    if data.phone.strip() or helper is None:
+        phone = parse_field(errors, "phone", normalize_phone, data.phone)
+    if not _is_id(data.village_id):
+        errors["village_id"] = VILLAGE_NEEDED
+    if data.audience not in core.AUDIENCES:
+        errors["audience"] = "Vui lòng chọn bạn thuộc nhóm nào."
+    if not data.consent:
+        errors["consent"] = ("Cần đồng ý để lưu thông tin đăng ký." if helper is None
+                             else "Cần xác nhận người dự đã đồng ý.")
+    if errors:
+        raise FormErrors(errors)
+    return _Checked(name, phone, data.audience)
+
+
+VILLAGE_NEEDED = "Vui lòng chọn thôn/tổ dân phố nơi bạn sinh sống."
+
+
+def _is_id(raw: str) -> bool:
+    # A number past what the column holds names nothing (and SQLite cannot even bind it).
+    raw = (raw or "").strip()
+    return raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID
+
+
+def _refuse(ctx: Context, data: RegistrationInput, error: FormErrors) -> NoReturn:
+    """Raise the form's problems with the village's too (a read: no lock is waited for)."""
+    if "village_id" not in error.errors and _is_id(data.village_id):
+        with ctx.reading() as db:
+            if core.active_village(db, data.village_id) is None:
+                error.errors["village_id"] = VILLAGE_NEEDED
+    raise error
+
+
+def register(ctx: Context, *, event_id: int, data: RegistrationInput, user: User | None = None,
              helper: User | None = None) -> Registered:
-    """Register someone for an event. Idempotent by form key and by (event, phone)."""
+    """Register someone for an event, as one unit of work (account, consent, ticket,
+    enrolments). Idempotent by form key and by (event, phone)."""
+    try:
+        checked = _checked(data, user=user, helper=helper)
+    except FormErrors as error:
+        _refuse(ctx, data, error)
+    with ctx.transaction() as db:
+        return _register(db, event_id=event_id, data=data, checked=checked, user=user, helper=helper)
+
+
+def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _Checked,
+              user: User | None, helper: User | None) -> Registered:
     key = (data.idempotency_key or "").strip()[:64] or None
     if key:
         earlier = db.exec(select(Registration).where(Registration.idempotency_key == key)).scalars().first()
-        if earlier is not None and earlier.event_id == event.id:
-            return Registered(earlier, False)
-    errors: dict[str, str] = {}
-    name = phone = None
-    village = None
+        if earlier is not None:
+            if earlier.event_id == event_id:
+                return Registered(earlier, False)
+            key = None  # a form key of another event (a copied form) is no key at all
+    # PostgreSQL: one registration at a time per event, so capacity holds. SQLite: the
+    # writing transaction (BEGIN IMMEDIATE) already serialises writers.
+    event = db.exec(select(Event).where(Event.id == event_id).with_for_update()).scalars().first()
+    if event is None or (helper is not None and helper.role != "admin" and event.commune_id != helper.commune_id):
+        raise NotFound()
+    name, phone, audience = checked.name, checked.phone, checked.audience
     if user is not None:
-        name, phone, audience = user.full_name, user.phone, user.audience
         village = db.get(Place, user.village_id) if user.village_id else None
     else:
-        name = parse_field(errors, "full_name", normalize_name, data.full_name)
-        if data.phone.strip() or helper is None:
-            phone = parse_field(errors, "phone", normalize_phone, data.phone)
         village = core.active_village(db, data.village_id)
         if village is None:
-            errors["village_id"] = "Vui lòng chọn thôn/tổ dân phố nơi bạn sinh sống."
-        audience = data.audience
-        if audience not in core.AUDIENCES:
-            errors["audience"] = "Vui lòng chọn bạn thuộc nhóm nào."
-        if not data.consent:
-            errors["consent"] = ("Cần đồng ý để lưu thông tin đăng ký." if helper is None
-                                 else "Cần xác nhận người dự đã đồng ý.")
-    if errors:
-        raise FormProblems(errors)
-    event = _lock_event(db, event.id)
+            raise FormErrors({"village_id": VILLAGE_NEEDED})
     if phone:
         existing = db.exec(select(Registration).where(
             Registration.event_id == event.id, Registration.phone == phone)).scalars().first()
@@ -253,9 +334,9 @@ def register(db: Session, *, event: Event, data: RegistrationInput, user: User |
             return Registered(existing, False)
     state = registration_state(event)
     if state and helper is None:
-        raise EventError(state, STATE_MESSAGES[state])
+        raise ServiceError(state, STATE_MESSAGES[state], 409)
     if event.capacity is not None and registered_count(db, event.id) >= event.capacity and helper is None:
-        raise EventError("full", STATE_MESSAGES["full"])
+        raise ServiceError("full", STATE_MESSAGES["full"], 409)
     person = user or _person(db, name=name, phone=phone, village=village, audience=audience, helper=helper)
     registration = Registration(
         event_id=event.id, user_id=person.id, token=secrets.token_urlsafe(24), phone=phone,
@@ -274,27 +355,29 @@ def register(db: Session, *, event: Event, data: RegistrationInput, user: User |
         return Registered(winner, False)
     for course_id in course_ids_of(db, event.id):
         courses.enrol(db, user_id=person.id, course_id=course_id, by_user_id=helper.id if helper else None)
+    record(db, EventRegistered(registration_id=registration.id, event_id=event.id, user_id=person.id,
+                               by_helper=helper is not None))
     return Registered(registration, True)
 
 
-def _person(db: Session, *, name: str, phone: str | None, village: Place, audience: str,
+def _person(db: Session, *, name: str, phone: str | None, village: Place, audience: str | None,
             helper: User | None) -> User:
     """The account behind this phone number, or a new one. Nothing about an existing account
     is changed or shown: the registration keeps the name as typed."""
     if phone:
-        found = db.exec(select(User).where(User.phone == phone)).scalars().first()
+        found = core.learner_by_phone(db, phone)
         if found is not None:
             return found
-    person = User(full_name=name, phone=phone, role="learner", audience=audience, village_id=village.id,
-                  commune_id=village.parent_id)
     try:
-        with db.begin_nested():
-            db.add(person)
-    except IntegrityError:
-        return db.exec(select(User).where(User.phone == phone)).scalars().one()
-    core.record_consent(db, user=person, purpose="event", method="helper" if helper else "self",
-                        helper=helper)
-    return person
+        return core.create_learner(db, full_name=name, phone=phone, village=village, audience=audience,
+                                   consent_purpose="event", consent_method="helper" if helper else "self",
+                                   helper=helper)
+    except ServiceError as exc:
+        # Made a moment ago by another request (a sign-up, another event): that account it is.
+        found = core.learner_by_phone(db, phone) if exc.code == "phone_taken" and phone else None
+        if found is None:
+            raise
+        return found
 
 
 def ticket(db: Session, token: str) -> Registration | None:
@@ -320,32 +403,57 @@ def token_from_scan(scanned: str) -> str:
     return value.split("?", 1)[0].split("#", 1)[0][:64]
 
 
-def check_in(db: Session, *, event: Event, actor: User, token: str | None = None,
-             registration_id: int | None = None, nonce: str = "") -> CheckIn:
-    """Mark attendance once. Runs in the caller's transaction with the ticket row locked;
-    a scanner retrying with the same nonce gets the same answer and counts once."""
+def _check_in(db: Session, *, event: Event, actor: User, token: str | None = None,
+              registration_id: int | None = None, nonce: str = "") -> CheckIn:
+    """Mark attendance once, with the ticket row locked; a scanner retrying with the same
+    nonce gets the same answer and counts once."""
     statement = select(Registration).with_for_update()
     if token:
         statement = statement.where(Registration.token == token)
-    elif registration_id:
-        statement = statement.where(Registration.id == registration_id)
     else:
-        raise EventError("unknown_ticket", "Không đọc được vé.")
+        statement = statement.where(Registration.id == registration_id)
     registration = db.exec(statement).scalars().first()
     if registration is None:
-        raise EventError("unknown_ticket", "Không tìm thấy vé này.")
+        raise ServiceError("unknown_ticket", "Không tìm thấy vé này.")
     if registration.event_id != event.id:
-        raise EventError("other_event", "Vé này không thuộc sự kiện đang điểm danh.")
+        raise ServiceError("other_event", "Vé này không thuộc sự kiện đang điểm danh.")
     nonce = (nonce or "")[:64]
     if registration.checked_in_at is not None:
         same_scan = bool(nonce) and nonce == registration.checkin_nonce
         return CheckIn(registration, same_scan)
-    now = utcnow()
     changed = db.execute(update(Registration).where(
         Registration.id == registration.id, Registration.checked_in_at.is_(None)).values(
-        checked_in_at=now, checked_in_by_id=actor.id, checkin_nonce=nonce or None))
+        checked_in_at=utcnow(), checked_in_by_id=actor.id, checkin_nonce=nonce or None))
     db.refresh(registration)
+    if changed.rowcount:
+        record(db, CheckedIn(registration_id=registration.id, event_id=event.id,
+                             user_id=registration.user_id))
     return CheckIn(registration, bool(changed.rowcount))
+
+
+def check_in(ctx: Context, *, event_id: int, actor: User, token: str | None = None,
+             registration_id: int | None = None, nonce: str = "") -> CheckIn:
+    """Check a ticket in (scanned token, or a registration picked from the search)."""
+    token = (token or "")[:64] or None
+    if not token and not registration_id:
+        raise ServiceError("unknown_ticket", "Không đọc được vé.")
+    with ctx.transaction() as db:
+        event = _in_scope(db, actor, event_id)
+        return _check_in(db, event=event, actor=actor, token=token, registration_id=registration_id,
+                         nonce=nonce)
+
+
+def walk_in(ctx: Context, *, event_id: int, data: RegistrationInput, helper: User) -> CheckIn:
+    """Someone who came without registering: registered by the helper and checked in, all or nothing."""
+    try:
+        checked = _checked(data, user=None, helper=helper)
+    except FormErrors as error:
+        _refuse(ctx, data, error)
+    with ctx.transaction() as db:
+        done = _register(db, event_id=event_id, data=data, checked=checked, user=None, helper=helper)
+        event = _in_scope(db, helper, event_id)
+        return _check_in(db, event=event, actor=helper, registration_id=done.registration.id,
+                         nonce=data.idempotency_key)
 
 
 def search(db: Session, *, event: Event, query: str, limit: int = 20) -> list[Registration]:

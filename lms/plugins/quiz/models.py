@@ -27,6 +27,8 @@ class QuizAttempt(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, index=True)
     score: float | None = Field(default=None)
     passed: bool | None = Field(default=None)
+    # Taken with someone present who helped (a team member), whose name the records show.
+    helper_id: int | None = Field(default=None, foreign_key="core_user.id")
     # Each question's config as it stood at the start and what this attempt showed
     # (shuffled order, per-attempt keys): grading never trusts the browser for these.
     questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

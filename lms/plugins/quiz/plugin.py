@@ -4,7 +4,7 @@ from typing import Any
 
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
-from lms.plugins.quiz import hookspecs  # noqa: F401 - question_types, for other plugins
+from lms.plugins.quiz import hookspecs  # noqa: F401 - question types, assisted learners
 
 meta = PluginMeta(name="quiz", label="Bài kiểm tra", requires=["courses"])
 
@@ -34,6 +34,14 @@ def course_requirements(db: Any, course: Any, user_id: int) -> list[Any]:
     passed = services.has_passed(db, user_id=user_id, course_id=course.id)
     return [Requirement(f"Đạt bài kiểm tra cuối khóa (từ {quiz['pass_mark']}% trở lên)", passed,
                         f"/quiz/{course.slug}")]
+
+
+@hookimpl(optionalhook=True)
+def resident_sections(request: Any, db: Any, person: Any, helper: Any) -> list[Any]:
+    # The teams plugin's resident page; teams may be disabled, hence optional.
+    from lms.plugins.quiz.sections import resident_section
+
+    return [resident_section(request, db, person)]
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Starting, saving, submitting and grading quiz attempts; figures for staff."""
+"""Starting, saving, submitting and grading quiz attempts, alone or with a helper; figures for staff."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -8,28 +8,22 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core.models import User
 from lms.db import utcnow
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.events import record
 from lms.plugins import flatten
 from lms.plugins.courses import services as courses
 from lms.plugins.quiz.events import QuizPassed
 from lms.plugins.quiz.models import QuizAttempt
 from lms.plugins.quiz.question_types import InvalidAnswer
 
-
-class QuizError(Exception):
-    """A rule of taking quizzes was broken; `code` for tests, `message` for the learner."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-@dataclass
-class FormProblems(Exception):
-    """Per-question messages (question index → message); nothing was saved."""
-
-    errors: dict[int, str] = field(default_factory=dict)
+# No answer needs more: option keys, step numbers, a number typed in.
+MAX_ANSWER_CHARS = 200
+INVALID_ANSWERS = ("Có câu trả lời không hợp lệ; chưa có gì được lưu. "
+                   "Vui lòng xem lại các câu được đánh dấu.")
+SUBMITTED = "Bài làm này đã được nộp trước đó; kết quả ở bên dưới."
 
 
 def question_types(pm: Any) -> dict[str, Any]:
@@ -76,33 +70,62 @@ def cooldown_minutes_left(quiz: dict, attempts: list[QuizAttempt]) -> int:
     return 0 if seconds <= 0 else int(seconds // 60) + 1
 
 
-def start_attempt(db: Session, *, pm: Any, user_id: int, course: courses.CourseOutline,
-                  quiz: dict) -> QuizAttempt:
-    """The learner's unfinished attempt, or a new one (options shuffled for this attempt)."""
+def assisted_page(db: Session, *, pm: Any, helper: User, learner_id: int) -> str | None:
+    """The page `helper` works from when they may take this learner's quiz with them, else None."""
+    if not hasattr(pm.hook, "assisted_learner_page"):
+        return None
+    return pm.hook.assisted_learner_page(db=db, helper=helper, learner_id=learner_id)
+
+
+def _check_helper(db: Session, pm: Any, helper: User | None, learner_id: int) -> None:
+    if helper is not None and assisted_page(db, pm=pm, helper=helper, learner_id=learner_id) is None:
+        raise NotFound()
+
+
+def open_attempt(db: Session, *, pm: Any, user_id: int, course: courses.CourseOutline,
+                 helper_id: int | None = None) -> QuizAttempt:
+    """The learner's unfinished attempt, or a new one (options shuffled for this attempt);
+    in the caller's transaction. With `helper_id`, the attempt records who helped."""
+    quiz = quiz_of(db, course)
+    if not quiz:
+        raise NotFound()
     attempts = attempts_of(db, user_id=user_id, course_id=course.id)
-    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
-    if open_attempt is not None:
-        return open_attempt
-    wait = cooldown_minutes_left(quiz, attempts)
-    if wait:
-        raise QuizError("cooldown", f"Bạn cần chờ thêm {wait} phút trước khi làm lại bài kiểm tra.")
-    types = question_types(pm)
-    shown = [{"config": q, "shown": types[q["type"]].prepare(q)} for q in quiz["questions"]]
-    attempt = QuizAttempt(user_id=user_id, course_id=course.id, pass_mark=int(quiz["pass_mark"]),
-                          questions=shown)
-    try:
-        with db.begin_nested():
-            db.add(attempt)
-    except IntegrityError:
-        # Another request of the same learner started one a moment ago: use it.
-        return next(a for a in attempts_of(db, user_id=user_id, course_id=course.id)
-                    if a.submitted_at is None)
-    return attempt
+    current = next((a for a in attempts if a.submitted_at is None), None)
+    if current is None:
+        wait = cooldown_minutes_left(quiz, attempts)
+        if wait:
+            raise ServiceError("cooldown", f"Bạn cần chờ thêm {wait} phút trước khi làm lại bài kiểm tra.", 429)
+        types = question_types(pm)
+        shown = [{"config": q, "shown": types[q["type"]].prepare(q)} for q in quiz["questions"]]
+        current = QuizAttempt(user_id=user_id, course_id=course.id, pass_mark=int(quiz["pass_mark"]),
+                              questions=shown, helper_id=helper_id)
+        try:
+            with db.begin_nested():
+                db.add(current)
+        except IntegrityError:
+            # Another request of the same learner started one a moment ago: use it.
+            current = next(a for a in attempts_of(db, user_id=user_id, course_id=course.id)
+                           if a.submitted_at is None)
+    if helper_id is not None and current.helper_id != helper_id:
+        current.helper_id = helper_id
+        db.add(current)
+        db.flush()
+    return current
+
+
+def start_attempt(ctx: Context, *, user_id: int, course: courses.CourseOutline,
+                  helper: User | None = None) -> QuizAttempt:
+    """Start (or resume) the learner's attempt; with `helper`, taken together with them."""
+    with ctx.transaction() as db:
+        _check_helper(db, ctx.pm, helper, user_id)
+        return open_attempt(db, pm=ctx.pm, user_id=user_id, course=course,
+                            helper_id=helper.id if helper else None)
 
 
 def read_answers(types: dict[str, Any], attempt: QuizAttempt,
                  form: dict[str, list[str]]) -> dict[str, Any]:
     """Every answer in the form checked against what this attempt showed."""
+    form = {key: [value[:MAX_ANSWER_CHARS] for value in values] for key, values in form.items()}
     answers: dict[str, Any] = {}
     errors: dict[int, str] = {}
     for index, question in enumerate(attempt.questions):
@@ -122,7 +145,8 @@ def read_answers(types: dict[str, Any], attempt: QuizAttempt,
     if unknown:
         errors[-1] = "Biểu mẫu có câu trả lời không thuộc bài làm này."
     if errors:
-        raise FormProblems(errors)
+        # Keys are question indexes (-1: the form as a whole).
+        raise FormErrors(errors, INVALID_ANSWERS, code="invalid_answer")
     return answers
 
 
@@ -138,28 +162,67 @@ def owned_attempt(db: Session, *, attempt_id: int, user_id: int, course_id: int)
     return attempt
 
 
-def save_answers(db: Session, *, types: dict[str, Any], attempt: QuizAttempt,
-                 form: dict[str, list[str]]) -> QuizAttempt:
-    if attempt.submitted_at is not None:
-        raise QuizError("finished", "Bài làm này đã nộp nên không sửa được nữa.")
-    attempt.answers = read_answers(types, attempt, form)
-    attempt.saved_at = utcnow()
-    db.add(attempt)
+def _owned(db: Session, *, attempt_id: int, user_id: int, course_id: int) -> QuizAttempt:
+    attempt = owned_attempt(db, attempt_id=attempt_id, user_id=user_id, course_id=course_id)
+    if attempt is None:
+        raise NotFound()
     return attempt
 
 
-def submit(db: Session, *, types: dict[str, Any], attempt: QuizAttempt,
-           form: dict[str, list[str]]) -> list[Any]:
-    """Grade and close the attempt; returns events to raise after commit."""
-    if attempt.submitted_at is not None:
-        raise QuizError("finished", "Bài làm này đã được nộp trước đó; kết quả ở bên dưới.")
-    answers = read_answers(types, attempt, form)
-    missing = [i + 1 for i in range(len(attempt.questions)) if str(i) not in answers]
-    if missing:
-        attempt.answers, attempt.saved_at = answers, utcnow()
-        db.add(attempt)
-        raise QuizError("unanswered", "Bạn chưa trả lời câu " + ", ".join(map(str, missing))
-                        + ". Các câu đã trả lời được lưu lại.")
+def _keep_answers(db: Session, attempt: QuizAttempt, answers: dict[str, Any], helper: User | None) -> bool:
+    """Store answers on a still open attempt; False when it was submitted meanwhile."""
+    values: dict[str, Any] = {"answers": answers, "saved_at": utcnow()}
+    if helper is not None:
+        values["helper_id"] = helper.id
+    kept = db.execute(update(QuizAttempt).where(
+        QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(**values))
+    db.refresh(attempt)
+    return bool(kept.rowcount)
+
+
+def save_answers(ctx: Context, *, user_id: int, course_id: int, attempt_id: int,
+                 form: dict[str, list[str]], helper: User | None = None) -> QuizAttempt:
+    """Keep the answers so far, to go on later; invalid ones save nothing (FormErrors)."""
+    types = question_types(ctx.pm)
+    with ctx.transaction() as db:
+        _check_helper(db, ctx.pm, helper, user_id)
+        attempt = _owned(db, attempt_id=attempt_id, user_id=user_id, course_id=course_id)
+        if attempt.submitted_at is not None:
+            raise ServiceError("finished", "Bài làm này đã nộp nên không sửa được nữa.", 409)
+        if not _keep_answers(db, attempt, read_answers(types, attempt, form), helper):
+            raise ServiceError("finished", "Bài làm này đã nộp nên không sửa được nữa.", 409)
+        return attempt
+
+
+def submit(ctx: Context, *, user_id: int, course_id: int, attempt_id: int,
+           form: dict[str, list[str]], helper: User | None = None) -> QuizAttempt:
+    """Grade and close the attempt (recording quiz.passed when passed).
+
+    With questions left unanswered, the answers given are kept and
+    ServiceError("unanswered") raised once they are committed."""
+    types = question_types(ctx.pm)
+    unanswered: ServiceError | None = None
+    with ctx.transaction() as db:
+        _check_helper(db, ctx.pm, helper, user_id)
+        attempt = _owned(db, attempt_id=attempt_id, user_id=user_id, course_id=course_id)
+        if attempt.submitted_at is not None:
+            raise ServiceError("finished", SUBMITTED, 409)
+        answers = read_answers(types, attempt, form)
+        missing = [i + 1 for i in range(len(attempt.questions)) if str(i) not in answers]
+        if missing:
+            if not _keep_answers(db, attempt, answers, helper):
+                raise ServiceError("finished", SUBMITTED, 409)
+            unanswered = ServiceError("unanswered", "Bạn chưa trả lời câu " + ", ".join(map(str, missing))
+                                      + ". Các câu đã trả lời được lưu lại.")
+        else:
+            _grade(db, types, attempt, answers, helper)
+    if unanswered is not None:
+        raise unanswered
+    return attempt
+
+
+def _grade(db: Session, types: dict[str, Any], attempt: QuizAttempt, answers: dict[str, Any],
+           helper: User | None) -> None:
     results = {}
     for index, question in enumerate(attempt.questions):
         config = question["config"]
@@ -167,18 +230,19 @@ def submit(db: Session, *, types: dict[str, Any], attempt: QuizAttempt,
     score = round(100 * sum(results.values()) / len(results), 1)
     passed = score >= attempt.pass_mark
     now = utcnow()
+    values: dict[str, Any] = {"answers": answers, "results": results, "score": score, "passed": passed,
+                              "submitted_at": now, "saved_at": now}
+    if helper is not None:
+        values["helper_id"] = helper.id
     # Conditional on still being open: a double tap grades once.
     closed = db.execute(update(QuizAttempt).where(
-        QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(
-        answers=answers, results=results, score=score, passed=passed, submitted_at=now,
-        saved_at=now))
+        QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(**values))
     if not closed.rowcount:
-        raise QuizError("finished", "Bài làm này đã được nộp trước đó; kết quả ở bên dưới.")
-    db.expire(attempt)
+        raise ServiceError("finished", SUBMITTED, 409)
+    db.refresh(attempt)
     if passed:
-        return [QuizPassed(user_id=attempt.user_id, course_id=attempt.course_id,
-                           attempt_id=attempt.id, score=score)]
-    return []
+        record(db, QuizPassed(user_id=attempt.user_id, course_id=attempt.course_id,
+                              attempt_id=attempt.id, score=score))
 
 
 def explain(types: dict[str, Any], attempt: QuizAttempt) -> list[dict[str, Any]]:

@@ -1,17 +1,19 @@
 """Read-only JSON of the dashboard's figures for the city's own systems, behind API tokens."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
+from lms.context import context_of
 from lms.core.models import Place
-from lms.db import get_session, utcnow, writer
+from lms.db import get_session
+from lms.errors import NotFound, ServiceError
 from lms.plugins.stats import services
 from lms.plugins.stats.models import ApiToken
 from lms.security import AccessPolicy
@@ -23,21 +25,14 @@ API_TOKEN = AccessPolicy("api_token", None)
 bearer = HTTPBearer(auto_error=False, scheme_name="apiToken", bearerFormat="hvs_…",
                     description="Mã do quản trị viên tạo tại /stats/tokens; gửi trong tiêu đề "
                                 "`Authorization: Bearer <mã>`.")
-LAST_USED_EVERY = timedelta(hours=1)
 UNAUTHORISED = "Thiếu mã truy cập hoặc mã không hợp lệ (gửi tiêu đề Authorization: Bearer <mã>)."
+OUT_OF_SCOPE = "Không thuộc phạm vi của mã truy cập này."
 
 
-def api_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-              db: Session = Depends(get_session)) -> ApiToken:
-    token = services.token_for(db, credentials.credentials if credentials else "")
+def api_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiToken:
+    token = services.use_token(context_of(request), secret=credentials.credentials if credentials else "")
     if token is None:
-        raise HTTPException(401, UNAUTHORISED, headers={"WWW-Authenticate": "Bearer"})
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
-        # At most one write an hour per token, like sessions' last_seen_at.
-        with Session(writer(request.app.state.engine)) as write:
-            write.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-            write.commit()
+        raise ServiceError("unauthorised", UNAUTHORISED, 401, headers={"WWW-Authenticate": "Bearer"})
     return token
 
 
@@ -137,13 +132,13 @@ FILTER_DOC = {
 
 
 def _view(request: Request, db: Session, token: ApiToken) -> services.View:
-    state = request.app.state
     try:
-        view = services.open_view(db, state.pm, state.engine, request.query_params,
+        return services.open_view(context_of(request), db, request.query_params,
                                   commune_id=token.commune_id, everywhere=token.commune_id is None)
-    except services.OutOfScope as exc:
-        raise HTTPException(404, "Không thuộc phạm vi của mã truy cập này.") from exc
-    return view
+    except NotFound as exc:
+        if exc.code != services.OUT_OF_SCOPE:
+            raise
+        raise NotFound(services.OUT_OF_SCOPE, OUT_OF_SCOPE) from exc
 
 
 def _problems(view: services.View) -> JSONResponse:
@@ -202,7 +197,7 @@ def breakdown_view(request: Request, dimension: Literal["audience", "place", "co
     board = view.board
     table = board.tables.get(dimension)
     if table is None:
-        raise HTTPException(404, "Không có bảng số liệu này.")
+        raise NotFound("no_table", "Không có bảng số liệu này.")
     return BreakdownOut(
         scope=_scope(board), period=PeriodOut(start=board.filters.start, end=board.filters.end),
         name=table.name, title=table.title,

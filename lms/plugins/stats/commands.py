@@ -13,7 +13,7 @@ def register(cli: typer.Typer) -> None:
     def rebuild() -> None:
         """Sum every finished week again (after importing or correcting past data)."""
         from lms.db import make_engine
-        from lms.plugins import build_plugin_manager
+        from lms.plugin_host import build_plugin_manager
         from lms.plugins.stats import summary
 
         settings = Settings()
@@ -35,7 +35,7 @@ def register(cli: typer.Typer) -> None:
 
         Writes other plugins' tables directly; never run it on a real installation."""
         from lms.db import make_engine
-        from lms.plugins import build_plugin_manager
+        from lms.plugin_host import build_plugin_manager
         from lms.plugins.stats import demo, summary
 
         settings = Settings()

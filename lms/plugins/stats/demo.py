@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from lms.core.services import CURRENT_CONSENT
+from lms.db import writer as write_engine
 from lms.settings import Settings
 from lms.text import fold
 
@@ -96,7 +97,8 @@ def generate(engine: sa.Engine, settings: Settings, *, communes: int, learners: 
     rng = random.Random(seed)  # noqa: S311 - invented data, reproducible from the seed
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     report = Report()
-    with engine.begin() as conn:
+    # The write lock from the start (BEGIN IMMEDIATE on SQLite), never a read-only connection.
+    with write_engine(engine).begin() as conn:
         courses = _courses(conn, tables)
         if not courses:
             raise DemoError("Chưa có khóa học nào: chạy `lms courses sync` trước.")

@@ -5,7 +5,7 @@ It imports no other plugin: figures come through the stats_figures hook."""
 from typing import Any
 
 from lms.hookspecs import hookimpl
-from lms.plugins import NavItem, PluginMeta
+from lms.plugin_host import NavItem, PluginMeta
 
 meta = PluginMeta(name="stats", label="Thống kê")
 

@@ -2,17 +2,19 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
 from lms.db import get_session
-from lms.forms import read_form
-from lms.plugins.stats import charts, export, services, summary
-from lms.stats_scope import StatsPeriod, StatsScope, local_today
+from lms.errors import FormErrors
+from lms.forms import FormValues, ObjectId
+from lms.plugins.stats import charts, export, services
+from lms.stats_scope import local_today
 from lms.templating import is_htmx, render
 from lms.text import fold
 
@@ -24,13 +26,9 @@ def _view(request: Request, db: Session, user: User) -> services.View | None:
     """None for a staff account that belongs to no commune: it has nothing to see."""
     if user.role != "admin" and not user.commune_id:
         return None
-    state = request.app.state
-    try:
-        return services.open_view(db, state.pm, state.engine, request.query_params,
-                                  commune_id=user.commune_id, everywhere=user.role == "admin")
-    except services.OutOfScope as exc:
-        # Another commune's place, asked for by URL: it does not exist for this viewer.
-        raise HTTPException(404) from exc
+    # Another commune's place asked for by URL raises NotFound: the app answers 404.
+    return services.open_view(context_of(request), db, request.query_params,
+                              commune_id=user.commune_id, everywhere=user.role == "admin")
 
 
 def chart_images(board: services.Dashboard) -> dict[str, Any]:
@@ -117,31 +115,9 @@ def export_xlsx(request: Request, user: User = Depends(access.staff), db: Sessio
 # --- Targets --------------------------------------------------------------------------------
 
 
-def _target_commune(db: Session, user: User, requested: Any) -> Place | None:
-    """Staff set their own commune's targets; an administrator any commune's, or (None) the city's."""
-    requested = str(requested or "")
-    if user.role != "admin":
-        commune = db.get(Place, user.commune_id) if user.commune_id else None
-        if commune is None or (requested and requested != str(commune.id)):
-            raise HTTPException(404)
-        return commune
-    if not requested:
-        return None
-    commune = db.get(Place, int(requested)) if requested.isascii() and requested.isdigit() \
-        and len(requested) < 12 else None
-    if commune is None or commune.kind != "commune":
-        raise HTTPException(404)
-    return commune
-
-
-def _course_choices(request: Request, db: Session) -> list[Any]:
-    found = summary.contributions(request.app.state.pm, StatsScope(db), StatsPeriod(None, local_today()))
-    return list(found.dimensions["course"].members) if "course" in found.dimensions else []
-
-
 def _targets_page(request: Request, db: Session, user: User, commune: Place | None, *,
                   values: dict | None = None, errors: dict | None = None, status: int = 200) -> Any:
-    courses = _course_choices(request, db)
+    courses = services.course_choices(request.app.state.pm, db)
     return render(request, "stats/targets.html", {
         "commune": commune, "targets": services.targets_of(db, commune.id if commune else None),
         "courses": courses, "course_titles": {c.id: c.label for c in courses}, "audiences": AUDIENCES,
@@ -154,7 +130,7 @@ def _targets_page(request: Request, db: Session, user: User, commune: Place | No
 def targets(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
     if user.role != "admin" and not user.commune_id:
         return render(request, "stats/dashboard.html", _page_context(None, {}))
-    commune = _target_commune(db, user, request.query_params.get("commune"))
+    commune = services.target_commune(db, user, request.query_params.get("commune"))
     return _targets_page(request, db, user, commune)
 
 
@@ -164,30 +140,22 @@ def _back_to_targets(commune: Place | None, saved: str) -> RedirectResponse:
 
 
 @router.post("/stats/targets")
-async def target_save(request: Request, user: User = Depends(access.staff),
-                      db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
-    commune = _target_commune(db, user, values.get("commune"))
-    courses = {c.slug: c for c in _course_choices(request, db)}
+def target_save(request: Request, values: FormValues, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
+    commune = services.target_commune(db, user, values.get("commune"))
     data = services.TargetInput(**{k: values.get(k, "")[:40] for k in ("audience", "kind", "course", "value")})
     try:
-        services.save_target(db, commune_id=commune.id if commune else None, data=data, courses=courses,
-                             actor=user)
-        db.commit()
-    except services.FilterProblems as exc:
-        db.rollback()
+        services.save_target(context_of(request), actor=user, commune=values.get("commune"), data=data)
+    except FormErrors as exc:
         return _targets_page(request, db, user, commune, values=values, errors=exc.errors, status=422)
     return _back_to_targets(commune, "1")
 
 
 @router.post("/stats/targets/{target_id}/delete")
-async def target_delete(request: Request, target_id: int, user: User = Depends(access.staff),
-                        db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
-    commune = _target_commune(db, user, values.get("commune"))
-    if not services.delete_target(db, target_id=target_id, commune_id=commune.id if commune else None):
-        raise HTTPException(404)
-    db.commit()
+def target_delete(request: Request, target_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+                  db: Session = Depends(get_session)) -> Any:
+    commune = services.target_commune(db, user, values.get("commune"))
+    services.delete_target(context_of(request), actor=user, commune=values.get("commune"), target_id=target_id)
     return _back_to_targets(commune, "deleted")
 
 
@@ -210,24 +178,18 @@ def tokens(request: Request, user: User = Depends(access.admin), db: Session = D
 
 
 @router.post("/stats/tokens")
-async def token_create(request: Request, user: User = Depends(access.admin),
-                       db: Session = Depends(get_session)) -> Any:
-    values = await read_form(request)
+def token_create(request: Request, values: FormValues, user: User = Depends(access.admin),
+                 db: Session = Depends(get_session)) -> Any:
     try:
-        token, secret = services.create_token(db, name=values.get("name", ""), actor=user,
+        token, secret = services.create_token(context_of(request), actor=user, name=values.get("name", ""),
                                               commune=values.get("commune", "")[:12])
-        db.commit()
-    except services.FilterProblems as exc:
-        db.rollback()
+    except FormErrors as exc:
         return _tokens_page(request, db, values=values, errors=exc.errors, status=422)
     # Shown once, in this response only: never in a URL or a redirect, never stored in clear.
     return _tokens_page(request, db, created=token, secret=secret)
 
 
 @router.post("/stats/tokens/{token_id}/revoke")
-def token_revoke(request: Request, token_id: int, user: User = Depends(access.admin),
-                 db: Session = Depends(get_session)) -> Any:
-    if not services.revoke_token(db, token_id=token_id):
-        raise HTTPException(404)
-    db.commit()
+def token_revoke(request: Request, token_id: ObjectId, user: User = Depends(access.admin)) -> Any:
+    services.revoke_token(context_of(request), token_id=token_id)
     return RedirectResponse("/stats/tokens?revoked=1", status_code=303)

@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
-from lms.db import utcnow
+from lms.db import insert_ignore, utcnow
+from lms.errors import FormErrors, NotFound
 from lms.plugins.stats import summary
 from lms.plugins.stats.models import ApiToken, Target
 from lms.security import new_token, token_digest
@@ -25,19 +27,14 @@ TARGET_KINDS = {
     "dang-ky": "Số người học đăng ký (người)",
 }
 TOKEN_PREFIX = "hvs_"  # noqa: S105 - a visible prefix, so a leaked token is recognisable
+# At most one write an hour per token, like sessions' last_seen_at.
+LAST_USED_EVERY = timedelta(hours=1)
+OUT_OF_SCOPE = "out_of_scope"
 
 
-class OutOfScope(Exception):
-    """A commune or village the viewer may not see: shown as "not found"."""
-
-
-@dataclass
-class FilterProblems(Exception):
-    """Field → Vietnamese message; the form is shown again with what was typed (and the
-    choices of `filters`, what could be read of it)."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    filters: Any = None
+def out_of_scope() -> NotFound:
+    """Another commune's place, asked for by URL: it does not exist for this viewer."""
+    return NotFound(OUT_OF_SCOPE)
 
 
 # --- Filters ---------------------------------------------------------------------------------
@@ -123,11 +120,14 @@ def _place(db: Session, raw: str, kind: str) -> Place | None:
 
 
 def parse_filters(db: Session, params: Any, *, courses: dict[str, DimensionMember],
-                  commune_id: int | None, everywhere: bool, today: date | None = None) -> Filters:
-    """The view asked for in the URL. `everywhere`: the viewer sees every commune (an
-    administrator, or an API token not bound to one); otherwise only `commune_id`.
+                  commune_id: int | None, everywhere: bool,
+                  today: date | None = None) -> tuple[Filters, dict[str, str]]:
+    """The view asked for in the URL, and field → Vietnamese message for what cannot be read
+    (then the filters hold what could be, for the form's choices). `everywhere`: the viewer
+    sees every commune (an administrator, or an API token not bound to one); otherwise only
+    `commune_id`.
 
-    Raises OutOfScope for another commune's place, FilterProblems for bad input."""
+    Raises NotFound (code OUT_OF_SCOPE) for another commune's place."""
     def get(name: str) -> str:
         return str(params.get(name) or "").strip()[:40]
 
@@ -141,18 +141,18 @@ def parse_filters(db: Session, params: Any, *, courses: dict[str, DimensionMembe
     else:
         commune = db.get(Place, commune_id) if commune_id else None
         if get("commune") and (commune is None or get("commune") != str(commune.id)):
-            raise OutOfScope()
+            raise out_of_scope()
     if get("village"):
         village = _place(db, get("village"), "village")
         if village is None:
             if not everywhere:
-                raise OutOfScope()
+                raise out_of_scope()
             errors["village"] = "Thôn/tổ dân phố không có trong danh sách."
         elif commune is None and everywhere and "commune" not in errors:
             commune = db.get(Place, village.parent_id)
         elif commune is None or village.parent_id != commune.id:
             if not everywhere:
-                raise OutOfScope()
+                raise out_of_scope()
             errors["village"] = "Thôn/tổ dân phố không thuộc xã/phường đã chọn."
             village = None
     audience = get("audience") or None
@@ -184,9 +184,7 @@ def parse_filters(db: Session, params: Any, *, courses: dict[str, DimensionMembe
         filters.communes = communes_of(db)
     if commune:
         filters.villages = villages_of(db, commune.id)
-    if errors:
-        raise FilterProblems(errors, filters)
-    return filters
+    return filters, errors
 
 
 def presets(today: date) -> list[tuple[str, date | None, date]]:
@@ -464,26 +462,28 @@ class View:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def open_view(db: Session, pm: Any, engine: Any, params: Any, *, commune_id: int | None,
-              everywhere: bool) -> View:
+def course_choices(pm: Any, db: Session) -> list[DimensionMember]:
+    """Every course the plugins count, for the course filter and the targets."""
+    catalog = summary.contributions(pm, StatsScope(db), StatsPeriod(None, local_today()))
+    return list(catalog.dimensions["course"].members) if "course" in catalog.dimensions else []
+
+
+def open_view(ctx: Context, db: Session, params: Any, *, commune_id: int | None, everywhere: bool) -> View:
     """Bring the summary tables up to date, read the filters, gather every plugin's figures.
 
-    Raises OutOfScope for a place the viewer may not see."""
-    known = summary.refresh(engine, pm)
-    # A read begun before the summing (the API token check) would not see what it just wrote:
-    # start a fresh one (GET only: there is nothing to lose).
-    db.rollback()
+    `db` is the request's read session: on SQLite it holds no snapshot and PostgreSQL reads
+    committed data, so it sees what the refresh has just summed even if it read before.
+    Raises NotFound (code OUT_OF_SCOPE) for a place the viewer may not see."""
+    known = summary.refresh(ctx.engine, ctx.pm)
     today = local_today()
     # The course list (for the course filter) comes from the plugins, like the figures.
-    catalog = summary.contributions(pm, StatsScope(db), StatsPeriod(None, today))
-    courses = list(catalog.dimensions["course"].members) if "course" in catalog.dimensions else []
-    try:
-        filters = parse_filters(db, params, courses={c.slug: c for c in courses}, commune_id=commune_id,
-                                everywhere=everywhere, today=today)
-    except FilterProblems as exc:
-        return View(exc.filters, courses, errors=exc.errors)
-    found = summary.contributions(pm, filters.scope(db), filters.period)
-    return View(filters, courses, build(db, pm, filters, known=known, found=found))
+    courses = course_choices(ctx.pm, db)
+    filters, errors = parse_filters(db, params, courses={c.slug: c for c in courses}, commune_id=commune_id,
+                                    everywhere=everywhere, today=today)
+    if errors:
+        return View(filters, courses, errors=errors)
+    found = summary.contributions(ctx.pm, filters.scope(db), filters.period)
+    return View(filters, courses, build(db, ctx.pm, filters, known=known, found=found))
 
 
 # --- Targets ------------------------------------------------------------------------------------
@@ -515,6 +515,23 @@ def target_progress(db: Session, filters: Filters, cumulative: summary.Counts,
     return out
 
 
+def target_commune(db: Session, user: User, requested: Any) -> Place | None:
+    """Whose targets: staff their own commune's; an administrator any commune's, or (None)
+    the city's. Another commune, or no commune for staff: NotFound."""
+    requested = str(requested or "")
+    if user.role != "admin":
+        commune = db.get(Place, user.commune_id) if user.commune_id else None
+        if commune is None or (requested and requested != str(commune.id)):
+            raise out_of_scope()
+        return commune
+    if not requested:
+        return None
+    commune = _place(db, requested, "commune")
+    if commune is None:
+        raise NotFound()
+    return commune
+
+
 @dataclass
 class TargetInput:
     audience: str = ""
@@ -523,14 +540,23 @@ class TargetInput:
     value: str = ""
 
 
-def save_target(db: Session, *, commune_id: int | None, data: TargetInput,
-                courses: dict[str, DimensionMember], actor: User) -> Target:
-    """Set (or change) the target for this audience, kind and course; one per combination."""
+def save_target(ctx: Context, *, actor: User, commune: Any, data: TargetInput) -> Target:
+    """Set (or change) the target for this audience, kind and course of the commune asked for
+    (see target_commune); one per combination."""
     errors: dict[str, str] = {}
     if data.audience not in AUDIENCES:
         errors["audience"] = "Vui lòng chọn nhóm đối tượng."
     if data.kind not in TARGET_KINDS:
         errors["kind"] = "Vui lòng chọn loại chỉ tiêu."
+    raw = data.value.strip().rstrip("%").strip()
+    top = 100 if data.kind == "hoan-thanh" else 10_000_000
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+        errors["value"] = ("Chỉ tiêu là số phần trăm, từ 1 đến 100." if data.kind == "hoan-thanh"
+                           else "Chỉ tiêu là số người, từ 1 trở lên.")
+    # Read before the write lock is taken: a wrong choice never waits for it.
+    with ctx.reading() as db:
+        place = target_commune(db, actor, commune)
+        courses = {c.slug: c for c in course_choices(ctx.pm, db)}
     course_id = 0
     if data.kind == "hoan-thanh":
         course = courses.get(data.course)
@@ -538,54 +564,53 @@ def save_target(db: Session, *, commune_id: int | None, data: TargetInput,
             errors["course"] = "Vui lòng chọn khóa học cho chỉ tiêu hoàn thành."
         else:
             course_id = course.id
-    raw = data.value.strip().rstrip("%").strip()
-    top = 100 if data.kind == "hoan-thanh" else 10_000_000
-    if not raw.isdigit() or not 1 <= int(raw) <= top:
-        errors["value"] = ("Chỉ tiêu là số phần trăm, từ 1 đến 100." if data.kind == "hoan-thanh"
-                           else "Chỉ tiêu là số người, từ 1 trở lên.")
     if errors:
-        raise FilterProblems(errors)
-    from lms.db import insert_ignore
+        raise FormErrors(errors)
+    key = {"commune_id": place.id if place else 0, "audience": data.audience, "kind": data.kind,
+           "course_id": course_id}
+    where = [getattr(Target, k) == v for k, v in key.items()]
+    with ctx.transaction() as db:
+        # The unique key decides: a double submit or a second tab changes the same row.
+        insert_ignore(db, Target, {**key, "value": int(raw), "set_by_id": actor.id, "updated_at": utcnow()},
+                      list(key))
+        db.execute(update(Target).where(*where).values(value=int(raw), set_by_id=actor.id, updated_at=utcnow()))
+        return db.exec(select(Target).where(*where)).scalars().one()
 
-    key = {"commune_id": commune_id or 0, "audience": data.audience, "kind": data.kind, "course_id": course_id}
-    # The unique key decides: a double submit or a second tab changes the same row.
-    insert_ignore(db, Target, {**key, "value": int(raw), "set_by_id": actor.id, "updated_at": utcnow()},
-                  list(key))
-    db.execute(update(Target).where(*(getattr(Target, k) == v for k, v in key.items()))
-               .values(value=int(raw), set_by_id=actor.id, updated_at=utcnow()))
-    return db.exec(select(Target).where(*(getattr(Target, k) == v for k, v in key.items()))).scalars().one()
 
-
-def delete_target(db: Session, *, target_id: int, commune_id: int | None) -> bool:
-    target = db.get(Target, target_id)
-    if target is None or target.commune_id != (commune_id or 0):
-        return False
-    db.delete(target)
-    return True
+def delete_target(ctx: Context, *, actor: User, commune: Any, target_id: int) -> None:
+    """Remove one of the targets of the commune asked for; another commune's is NotFound."""
+    with ctx.transaction() as db:
+        place = target_commune(db, actor, commune)
+        target = db.get(Target, target_id)
+        if target is None or target.commune_id != (place.id if place else 0):
+            raise NotFound()
+        db.delete(target)
 
 
 # --- API tokens -------------------------------------------------------------------------------
 
 
-def create_token(db: Session, *, name: str, commune: str, actor: User) -> tuple[ApiToken, str]:
+def create_token(ctx: Context, *, actor: User, name: str, commune: str) -> tuple[ApiToken, str]:
     """A new token (for every commune, or the one given); the clear text is returned once and
     never stored."""
     try:
         name = clean_text(name, max_length=80)
     except InvalidInput as exc:
-        raise FilterProblems({"name": str(exc)}) from exc
+        raise FormErrors({"name": str(exc)}) from exc
     if not name:
-        raise FilterProblems({"name": "Vui lòng đặt tên để biết mã này dùng cho hệ thống nào."})
+        raise FormErrors({"name": "Vui lòng đặt tên để biết mã này dùng cho hệ thống nào."})
     commune_id = None
     if commune:
-        place = _place(db, commune, "commune")
+        with ctx.reading() as db:
+            place = _place(db, commune, "commune")
         if place is None:
-            raise FilterProblems({"commune": "Xã/phường không có trong danh sách."})
+            raise FormErrors({"commune": "Xã/phường không có trong danh sách."})
         commune_id = place.id
     secret = TOKEN_PREFIX + new_token(32)
-    token = ApiToken(name=name, digest=token_digest(secret), commune_id=commune_id, created_by_id=actor.id)
-    db.add(token)
-    db.flush()
+    with ctx.transaction() as db:
+        token = ApiToken(name=name, digest=token_digest(secret), commune_id=commune_id, created_by_id=actor.id)
+        db.add(token)
+        db.flush()
     return token, secret
 
 
@@ -594,11 +619,13 @@ def tokens(db: Session) -> list[ApiToken]:
                 .scalars().all())
 
 
-def revoke_token(db: Session, *, token_id: int) -> bool:
-    changed = db.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-                         .values(revoked_at=utcnow()))
-    return bool(changed.rowcount)
-
+def revoke_token(ctx: Context, *, token_id: int) -> None:
+    """Refuse the token from now on; one already revoked (or none) is NotFound."""
+    with ctx.transaction() as db:
+        changed = db.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+        if not changed.rowcount:
+            raise NotFound()
 
 
 def token_for(db: Session, secret: str) -> ApiToken | None:
@@ -608,4 +635,17 @@ def token_for(db: Session, secret: str) -> ApiToken | None:
     token = db.exec(select(ApiToken).where(ApiToken.digest == token_digest(secret))).scalars().first()
     if token is None or token.revoked_at is not None:
         return None
+    return token
+
+
+def use_token(ctx: Context, *, secret: str) -> ApiToken | None:
+    """The live token behind a bearer value (None: refuse the request), its use recorded."""
+    with ctx.reading() as db:
+        token = token_for(db, secret)
+    if token is None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+        with ctx.transaction() as db:
+            db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token

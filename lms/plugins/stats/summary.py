@@ -35,8 +35,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from lms.core.models import User
-from lms.db import insert_ignore, utcnow, write_session
-from lms.plugins import flatten
+from lms.db import insert_ignore, read_session, utcnow, write_session
+from lms.plugin_host import flatten
 from lms.plugins.stats.models import (
     ActiveDay,
     ActiveUser,
@@ -137,7 +137,7 @@ def refresh(engine: Any, pm: Any, *, rebuild: bool = False, now: datetime | None
     weeks they belong to. Cheap when there is nothing to do: one read, no lock."""
     today = first_open_day(now)
     if not rebuild:
-        with Session(engine) as db:
+        with read_session(engine) as db:
             current = reach(db)
         if current.days_until and current.days_until >= today:
             return current

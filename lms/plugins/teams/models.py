@@ -59,15 +59,6 @@ class LoginCard(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None)
 
 
-class AssistedAttempt(SQLModel, table=True):
-    """A quiz attempt taken on a member's phone with the resident present."""
-
-    __tablename__ = "teams_assisted_attempt"
-
-    attempt_id: int = Field(foreign_key="quiz_attempt.id", primary_key=True)
-    member_id: int = Field(foreign_key="core_user.id")
-
-
 class ImportBatch(SQLModel, table=True):
     """An uploaded list, parsed and checked, waiting for the member to confirm it."""
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
+from lms.plugins.teams import hookspecs  # noqa: F401 - resident_sections, resident_credentials
 
-meta = PluginMeta(name="teams", label="Tổ công nghệ số cộng đồng",
-                  requires=["courses", "quiz", "certificates"])
+meta = PluginMeta(name="teams", label="Tổ công nghệ số cộng đồng", requires=["courses"])
 
 
 @hookimpl
@@ -21,3 +21,11 @@ def nav_items(request: Any, user: Any) -> list[NavItem]:
     if user is not None and user.role in ("team_member", "staff", "admin"):
         return [NavItem("Tổ công nghệ số", "/teams", 55)]
     return []
+
+
+# The quiz plugin's hook: optional, so teams loads with quiz disabled.
+@hookimpl(optionalhook=True)
+def assisted_learner_page(db: Any, helper: Any, learner_id: int) -> str | None:
+    from lms.plugins.teams import services
+
+    return services.assisted_learner_page(db, helper, learner_id)

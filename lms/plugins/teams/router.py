@@ -1,24 +1,23 @@
-"""Pages of the teams plugin: teams, residents, assisted enrolment and learning, login cards, import."""
+"""Pages of the teams plugin: teams, residents, assisted enrolment and learning, login cards, import.
+
+Every change is one call of a service in lms.plugins.teams.services; the pages parse and render."""
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms.context import context_of
 from lms.core import services as core
 from lms.core.models import Place, User
-from lms.db import get_session, write_session
-from lms.events import emit
-from lms.forms import checkbox, read_form
-from lms.plugins.certificates import services as certificates
+from lms.db import get_session
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.forms import FormFields, FormLists, FormValues, ObjectId, checkbox
 from lms.plugins.courses import services as courses
-from lms.plugins.courses.router import catalog
-from lms.plugins.quiz import services as quizzes
 from lms.plugins.teams import services
-from lms.plugins.teams.models import AssistedAttempt, ImportBatch
 from lms.qr import qr_svg
 from lms.templating import render
 
@@ -28,19 +27,26 @@ router = APIRouter()
 def _team(db: Session, user: User, team_id: int) -> Any:
     team = services.team_for(db, user, team_id)
     if team is None:
-        raise HTTPException(404)
+        raise NotFound()
     return team
-
-
-def _managing(user: User, team: Any) -> bool:
-    return user.role == "admin" or (user.role == "staff" and user.commune_id == team.commune_id)
 
 
 def _resident(db: Session, team: Any, user_id: int) -> User:
     person = services.resident_in_team(db, team, user_id)
     if person is None:
-        raise HTTPException(404)
+        raise NotFound()
     return person
+
+
+def _course(request: Request, db: Session, course_id: str | None) -> courses.CourseOutline:
+    course = next((c for c in courses.catalog(request, db).courses if str(c.id) == course_id), None)
+    if course is None:
+        raise NotFound()
+    return course
+
+
+def _first(lists: dict[str, list[str]], name: str) -> str:
+    return (lists.get(name) or [""])[0]
 
 
 def _see(url: str) -> RedirectResponse:
@@ -55,32 +61,29 @@ def _commune_villages(db: Session, commune_id: int | None) -> list[Place]:
                                             Place.active.is_(True)).order_by(Place.name)).scalars().all())
 
 
+def _list_page(request: Request, db: Session, user: User, *, values: dict | None = None,
+               errors: dict | None = None, status: int = 200) -> Any:
+    return render(request, "teams/list.html", {
+        "teams": services.teams_visible_to(db, user), "villages": _commune_villages(db, user.commune_id),
+        "values": values or {}, "errors": errors or {}}, status_code=status)
+
+
 @router.get("/teams")
 def teams_home(request: Request, user: User = Depends(access.team),
                db: Session = Depends(get_session)) -> Any:
-    return render(request, "teams/list.html", {
-        "teams": services.teams_visible_to(db, user), "villages": _commune_villages(db, user.commune_id),
-        "values": {}, "errors": {}})
+    return _list_page(request, db, user)
 
 
 @router.post("/teams")
-async def team_create(request: Request, user: User = Depends(access.staff),
-                      db: Session = Depends(get_session)) -> Any:
-    form = await request.form()
-    commune = db.get(Place, user.commune_id) if user.commune_id else None
-    if commune is None:
-        raise HTTPException(404)
-    name = str(form.get("name", ""))[:200]
+def team_create(request: Request, lists: FormLists, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
+    name = _first(lists, "name")[:200]
+    villages = lists.get("villages", [])
     try:
-        team = services.save_team(db, commune=commune, name=name,
-                                  village_ids_raw=[str(v) for v in form.getlist("villages")])
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
-        return render(request, "teams/list.html", {
-            "teams": services.teams_visible_to(db, user), "villages": _commune_villages(db, user.commune_id),
-            "values": {"name": name, "villages": [str(v) for v in form.getlist("villages")]},
-            "errors": exc.errors}, status_code=422)
+        team = services.create_team(context_of(request), actor=user, name=name, village_ids_raw=villages)
+    except FormErrors as exc:
+        return _list_page(request, db, user, values={"name": name, "villages": villages}, errors=exc.errors,
+                          status=422)
     return _see(f"/teams/{team.id}?saved=1")
 
 
@@ -89,56 +92,49 @@ def _team_page(request: Request, db: Session, user: User, team: Any, *, errors: 
     return render(request, "teams/team.html", {
         "team": team, "villages": services.villages_of(db, team.id),
         "all_villages": _commune_villages(db, team.commune_id), "members": services.members_of(db, team.id),
-        "figures": services.figures(db, team=team), "managing": _managing(user, team),
-        "errors": errors or {}, "values": values or {}, "saved": request.query_params.get("saved")},
-        status_code=status)
+        "figures": services.figures(db, pm=request.app.state.pm, team=team),
+        "managing": services.managing(user, team), "errors": errors or {}, "values": values or {},
+        "saved": request.query_params.get("saved")}, status_code=status)
 
 
 @router.get("/teams/{team_id}")
-def team_page(request: Request, team_id: int, user: User = Depends(access.team),
+def team_page(request: Request, team_id: ObjectId, user: User = Depends(access.team),
               db: Session = Depends(get_session)) -> Any:
     return _team_page(request, db, user, _team(db, user, team_id))
 
 
 @router.post("/teams/{team_id}")
-async def team_update(request: Request, team_id: int, user: User = Depends(access.staff),
-                      db: Session = Depends(get_session)) -> Any:
+def team_update(request: Request, team_id: ObjectId, lists: FormLists, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    form = await request.form()
-    commune = db.get(Place, team.commune_id)
     try:
-        services.save_team(db, commune=commune, name=str(form.get("name", ""))[:200], team=team,
-                           village_ids_raw=[str(v) for v in form.getlist("villages")])
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
+        services.update_team(context_of(request), actor=user, team_id=team.id, name=_first(lists, "name")[:200],
+                             village_ids_raw=lists.get("villages", []))
+    except FormErrors as exc:
         return _team_page(request, db, user, team, errors=exc.errors, status=422)
     return _see(f"/teams/{team_id}?saved=1")
 
 
 @router.post("/teams/{team_id}/members")
-async def member_add(request: Request, team_id: int, user: User = Depends(access.staff),
-                     db: Session = Depends(get_session)) -> Any:
+def member_add(request: Request, team_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+               db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    values = await read_form(request)
     try:
-        services.add_member(db, team=team, actor=user, phone_raw=values.get("phone", ""))
-        db.commit()
-    except services.FormProblems as exc:
-        db.rollback()
+        services.add_team_member(context_of(request), actor=user, team_id=team.id,
+                                 phone_raw=values.get("phone", ""))
+    except FormErrors as exc:
         return _team_page(request, db, user, team, errors=exc.errors, values=values, status=422)
-    except core.ServiceError as exc:
-        db.rollback()
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        # set_role's refusals (a role staff may not give) concern the person named by the phone.
         return _team_page(request, db, user, team, errors={"phone": exc.message}, values=values, status=422)
     return _see(f"/teams/{team_id}?saved=member")
 
 
 @router.post("/teams/{team_id}/members/{member_id}/remove")
-def member_remove(team_id: int, member_id: int, user: User = Depends(access.staff),
-                  db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    services.remove_member(db, team=team, user_id=member_id)
-    db.commit()
+def member_remove(request: Request, team_id: ObjectId, member_id: ObjectId, user: User = Depends(access.staff)) -> Any:
+    services.remove_team_member(context_of(request), actor=user, team_id=team_id, user_id=member_id)
     return _see(f"/teams/{team_id}?saved=member")
 
 
@@ -146,22 +142,23 @@ def member_remove(team_id: int, member_id: int, user: User = Depends(access.staf
 
 
 @router.get("/teams/{team_id}/residents")
-def residents(request: Request, team_id: int, user: User = Depends(access.team),
+def residents(request: Request, team_id: ObjectId, user: User = Depends(access.team),
               db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
     status = request.query_params.get("status", "")
     sort = request.query_params.get("sort", "name")
-    rows = services.residents(db, team=team, status=status, sort=sort)
+    rows = services.residents(db, pm=request.app.state.pm, team=team, status=status, sort=sort)
     return render(request, "teams/residents.html", {
         "team": team, "rows": rows, "status": status, "sort": sort, "labels": services.STATUS_LABELS,
+        "filters": services.status_labels(request.app.state.pm),
         "audiences": core.AUDIENCES}, block="results")
 
 
 @router.get("/teams/{team_id}/residents.csv")
-def residents_csv(request: Request, team_id: int, user: User = Depends(access.team),
+def residents_csv(request: Request, team_id: ObjectId, user: User = Depends(access.team),
                   db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    rows = services.residents(db, team=team, status=request.query_params.get("status", ""))
+    rows = services.residents(db, pm=request.app.state.pm, team=team, status=request.query_params.get("status", ""))
     return Response(services.residents_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="nguoi-dan-to-{team.id}.csv"'})
 
@@ -175,39 +172,32 @@ def _new_page(request: Request, db: Session, team: Any, values: dict, errors: di
 
 
 @router.get("/teams/{team_id}/residents/new")
-def resident_new(request: Request, team_id: int, user: User = Depends(access.team),
+def resident_new(request: Request, team_id: ObjectId, user: User = Depends(access.team),
                  db: Session = Depends(get_session)) -> Any:
     return _new_page(request, db, _team(db, user, team_id), {}, {})
 
 
 @router.post("/teams/{team_id}/residents/new")
-async def resident_create(request: Request, team_id: int, user: User = Depends(access.team),
-                          db: Session = Depends(get_session)) -> Any:
+def resident_create(request: Request, team_id: ObjectId, values: FormValues, user: User = Depends(access.team),
+                    db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    values = await read_form(request)
     data = services.ResidentInput(
         full_name=values.get("full_name", ""), phone=values.get("phone", ""),
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
         birth_year=values.get("birth_year", ""), consent=checkbox(values, "consent"))
     try:
-        checked = services.check_resident(db, team, data)
-    except services.FormProblems as exc:
+        outcome = services.register_resident(context_of(request), member=user, team_id=team.id, data=data,
+                                             confirm_new=values.get("confirm_new") == "1")
+    except FormErrors as exc:
         return _new_page(request, db, team, values, exc.errors, status=422)
-    duplicates = services.possible_duplicates(db, name=checked.name, phone=checked.phone,
-                                              village_id=checked.village.id, birth_year=checked.birth_year)
-    phone_taken = any(d.phone and d.phone == checked.phone for d in duplicates)
-    if duplicates and (phone_taken or values.get("confirm_new") != "1"):
-        visible = set(services.village_ids(db, team.id))
-        shown = [(d, d.village_id in visible) for d in duplicates]
-        return _new_page(request, db, team, values, {}, duplicates=shown, status=409,
-                         phone_taken=phone_taken)
-    person = services.enrol_resident(db, team=team, member=user, checked=checked)
-    db.commit()
-    return _see(f"/teams/{team_id}/residents/{person.id}?new=1")
+    if outcome.person is None:
+        return _new_page(request, db, team, values, {}, duplicates=outcome.duplicates, status=409,
+                         phone_taken=outcome.phone_taken)
+    return _see(f"/teams/{team_id}/residents/{outcome.person.id}?new=1")
 
 
 def _resident_context(request: Request, db: Session, user: User, team: Any, person: User) -> dict[str, Any]:
-    cat = catalog(request, db)
+    cat = courses.catalog(request, db)
     done = courses.done_lessons(db, user_id=person.id)
     enrolled = {e.course_id: e for e in courses.enrolments(db, user_id=person.id)}
     course_rows = []
@@ -215,19 +205,16 @@ def _resident_context(request: Request, db: Session, user: User, team: Any, pers
         if course.id in enrolled:
             course_rows.append((course, done.get(course.id, set()), enrolled[course.id],
                                 courses.progress_of(course, done.get(course.id, set()))))
-    attempts = quizzes.attempts_of_learner(db, user_id=person.id)
-    titles = {c.id: c.title for c in cat.courses}
     return {"team": team, "person": person, "village": db.get(Place, person.village_id),
             "course_rows": course_rows, "courses": [c for c in cat.courses if c.id not in enrolled],
-            "attempts": [(a, titles.get(a.course_id, "")) for a in attempts],
-            "certificates": [(c, certificates.display_code(c.code))
-                             for c in certificates.of_learner(db, user_id=person.id)],
+            "sections": services.resident_sections(request.app.state.pm, request=request, db=db, person=person,
+                                                   helper=user),
             "card": services.active_card(db, person.id), "audiences": core.AUDIENCES,
             "new": request.query_params.get("new") == "1", "saved": request.query_params.get("saved")}
 
 
 @router.get("/teams/{team_id}/residents/{user_id}")
-def resident_page(request: Request, team_id: int, user_id: int, user: User = Depends(access.team),
+def resident_page(request: Request, team_id: ObjectId, user_id: ObjectId, user: User = Depends(access.team),
                   db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
     person = _resident(db, team, user_id)
@@ -235,35 +222,20 @@ def resident_page(request: Request, team_id: int, user_id: int, user: User = Dep
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/enrol")
-async def resident_enrol(request: Request, team_id: int, user_id: int, user: User = Depends(access.team),
-                         db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    values = await read_form(request)
-    course = next((c for c in catalog(request, db).courses if str(c.id) == values.get("course_id")), None)
-    if course is None:
-        raise HTTPException(404)
-    courses.enrol(db, user_id=person.id, course_id=course.id, by_user_id=user.id)
-    db.commit()
+def resident_enrol(request: Request, team_id: ObjectId, user_id: ObjectId, values: FormValues,
+                   user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
+    course = _course(request, db, values.get("course_id"))
+    services.enrol_in_course(context_of(request), member=user, team_id=team_id, resident_id=user_id, course=course)
     return _see(f"/teams/{team_id}/residents/{user_id}?saved=enrolled")
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/lessons")
-async def resident_lessons(request: Request, team_id: int, user_id: int, user: User = Depends(access.team),
-                           db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    form = await request.form()
-    course = next((c for c in catalog(request, db).courses if str(c.id) == form.get("course_id")), None)
-    if course is None:
-        raise HTTPException(404)
-    lesson_ids = [int(v) for v in form.getlist("lesson_ids") if isinstance(v, str) and v.isdigit()]
-    pm = request.app.state.pm
-    events = services.confirm_lessons(db, pm=pm, member=user, resident=person, course=course,
-                                      lesson_ids=lesson_ids)
-    db.commit()
-    for event in events:
-        emit(request.app.state, event)
+def resident_lessons(request: Request, team_id: ObjectId, user_id: ObjectId, lists: FormLists,
+                     user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
+    course = _course(request, db, _first(lists, "course_id"))
+    lesson_ids = [int(v) for v in lists.get("lesson_ids", []) if v.isascii() and v.isdigit()]
+    services.confirm_lessons(context_of(request), member=user, team_id=team_id, resident_id=user_id,
+                             course=course, lesson_ids=lesson_ids)
     return _see(f"/teams/{team_id}/residents/{user_id}?saved=lessons")
 
 
@@ -271,150 +243,48 @@ async def resident_lessons(request: Request, team_id: int, user_id: int, user: U
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/card")
-def card_issue(request: Request, team_id: int, user_id: int, user: User = Depends(access.team),
-               db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    try:
-        token = services.issue_card(db, resident=person, member=user)
-        db.commit()
-    except services.TeamError as exc:
-        db.rollback()
-        raise HTTPException(409, detail=exc.message) from exc
-    url = f"{request.app.state.settings.base_url.rstrip('/')}/k/{token}"
-    return render(request, "teams/card.html", {"team": team, "person": person, "qr": qr_svg(url),
-                                               "village": db.get(Place, person.village_id)},
+def card_issue(request: Request, team_id: ObjectId, user_id: ObjectId, user: User = Depends(access.team)) -> Any:
+    card = services.issue_card(context_of(request), member=user, team_id=team_id, resident_id=user_id)
+    url = f"{request.app.state.settings.base_url.rstrip('/')}/k/{card.token}"
+    return render(request, "teams/card.html", {"team": card.team, "person": card.person, "qr": qr_svg(url),
+                                               "village": card.village},
                   headers={"Cache-Control": "no-store"})
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/card/revoke")
-def card_revoke(team_id: int, user_id: int, user: User = Depends(access.team),
-                db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    services.revoke_cards(db, resident_id=person.id)
-    db.commit()
+def card_revoke(request: Request, team_id: ObjectId, user_id: ObjectId, user: User = Depends(access.team)) -> Any:
+    services.revoke_card(context_of(request), member=user, team_id=team_id, resident_id=user_id)
     return _see(f"/teams/{team_id}/residents/{user_id}?saved=card")
 
 
+# A GET, as the QR on the printed card is opened by a phone's camera; it writes through a service.
 @router.get("/k/{token}", dependencies=[access.PUBLIC_ROUTE])
 def card_sign_in(request: Request, token: str) -> Any:
-    settings = request.app.state.settings
-    with write_session(request.app.state.engine) as db:
-        person = services.card_user(db, token)
-        if person is None:
-            session_token = None
-        else:
-            if request.state.session_token:
-                core.end_session(db, token=request.state.session_token)
-            session_token = core.start_session(db, user=person, settings=settings)
+    ctx = context_of(request)
+    session_token = services.sign_in_with_card(ctx, token=token, current_session=request.state.session_token)
     if session_token is None:
         return render(request, "teams/card_invalid.html", {}, status_code=404)
     response = _see("/my/courses")
-    access.set_session_cookie(response, settings, session_token)
+    access.set_session_cookie(response, ctx.settings, session_token)
     return response
-
-
-# --- Quiz taken with the member -----------------------------------------------------------
-
-
-def _quiz_course(request: Request, db: Session, slug: str) -> tuple[Any, dict]:
-    course = catalog(request, db).by_slug.get(slug)
-    quiz = quizzes.quiz_of(db, course) if course else None
-    if course is None or not quiz:
-        raise HTTPException(404)
-    return course, quiz
-
-
-@router.post("/teams/{team_id}/residents/{user_id}/quiz/{slug}")
-def assisted_quiz_start(request: Request, team_id: int, user_id: int, slug: str,
-                        user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    course, quiz = _quiz_course(request, db, slug)
-    try:
-        attempt = quizzes.start_attempt(db, pm=request.app.state.pm, user_id=person.id, course=course,
-                                        quiz=quiz)
-        db.merge(AssistedAttempt(attempt_id=attempt.id, member_id=user.id))
-        db.commit()
-    except quizzes.QuizError as exc:
-        db.rollback()
-        raise HTTPException(429, detail=exc.message) from exc
-    return _see(f"/teams/{team_id}/residents/{user_id}/quiz/{slug}/{attempt.id}")
-
-
-def _assisted_attempt(db: Session, person: User, course: Any, attempt_id: int) -> Any:
-    attempt = quizzes.owned_attempt(db, attempt_id=attempt_id, user_id=person.id, course_id=course.id)
-    if attempt is None:
-        raise HTTPException(404)
-    return attempt
-
-
-def _assisted_page(request: Request, team: Any, person: User, course: Any, attempt: Any,
-                   error: str | None = None, status: int = 200) -> Any:
-    types = quizzes.question_types(request.app.state.pm)
-    context: dict[str, Any] = {"team": team, "person": person, "course": course, "attempt": attempt,
-                               "types": types, "error": error, "errors": {}}
-    if attempt.submitted_at is not None:
-        context["rows"] = quizzes.explain(types, attempt)
-    return render(request, "teams/quiz.html", context, status_code=status)
-
-
-@router.get("/teams/{team_id}/residents/{user_id}/quiz/{slug}/{attempt_id}")
-def assisted_quiz(request: Request, team_id: int, user_id: int, slug: str, attempt_id: int,
-                  user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    course, _ = _quiz_course(request, db, slug)
-    return _assisted_page(request, team, person, course, _assisted_attempt(db, person, course, attempt_id))
-
-
-@router.post("/teams/{team_id}/residents/{user_id}/quiz/{slug}/{attempt_id}")
-async def assisted_quiz_submit(request: Request, team_id: int, user_id: int, slug: str, attempt_id: int,
-                               user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    person = _resident(db, team, user_id)
-    course, _ = _quiz_course(request, db, slug)
-    attempt = _assisted_attempt(db, person, course, attempt_id)
-    form = await request.form()
-    values: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str) and key not in ("csrf_token", "action"):
-            values.setdefault(key, []).append(value[:200])
-    types = quizzes.question_types(request.app.state.pm)
-    try:
-        events = quizzes.submit(db, types=types, attempt=attempt, form=values)
-        db.commit()
-    except quizzes.FormProblems:
-        db.rollback()
-        db.refresh(attempt)
-        return _assisted_page(request, team, person, course, attempt,
-                              "Có câu trả lời không hợp lệ; chưa có gì được lưu.", 422)
-    except quizzes.QuizError as exc:
-        if exc.code == "unanswered":
-            db.commit()  # the answers given so far are kept
-        else:
-            db.rollback()
-        db.refresh(attempt)
-        return _assisted_page(request, team, person, course, attempt, exc.message, 422)
-    for event in events:
-        emit(request.app.state, event)
-    return _see(f"/teams/{team_id}/residents/{user_id}/quiz/{slug}/{attempt_id}")
 
 
 # --- Bulk import -------------------------------------------------------------------------------
 
 
+def _import_page(request: Request, team: Any, error: str | None = None, status: int = 200) -> Any:
+    return render(request, "teams/import.html", {"team": team, "headers": services.IMPORT_HEADERS,
+                                                 "error": error}, status_code=status)
+
+
 @router.get("/teams/{team_id}/import")
-def import_form(request: Request, team_id: int, user: User = Depends(access.team),
+def import_form(request: Request, team_id: ObjectId, user: User = Depends(access.team),
                 db: Session = Depends(get_session)) -> Any:
-    team = _team(db, user, team_id)
-    return render(request, "teams/import.html", {"team": team, "error": None,
-                                                 "headers": services.IMPORT_HEADERS})
+    return _import_page(request, _team(db, user, team_id))
 
 
 @router.get("/teams/{team_id}/import/template.{kind}")
-def import_template(team_id: int, kind: str, user: User = Depends(access.team),
+def import_template(team_id: ObjectId, kind: str, user: User = Depends(access.team),
                     db: Session = Depends(get_session)) -> Any:
     _team(db, user, team_id)
     if kind == "csv":
@@ -424,65 +294,50 @@ def import_template(team_id: int, kind: str, user: User = Depends(access.team),
         return Response(services.template_xlsx(),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": 'attachment; filename="mau-danh-sach.xlsx"'})
-    raise HTTPException(404)
+    raise NotFound()
 
 
 @router.post("/teams/{team_id}/import")
-async def import_preview(request: Request, team_id: int, user: User = Depends(access.team),
-                         db: Session = Depends(get_session)) -> Any:
+def import_preview(request: Request, team_id: ObjectId, form: FormFields, user: User = Depends(access.team),
+                   db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    form = await request.form()
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return render(request, "teams/import.html", {"team": team, "headers": services.IMPORT_HEADERS,
-                                                     "error": "Vui lòng chọn tệp CSV hoặc Excel."},
-                      status_code=422)
-    data = await upload.read()
+        return _import_page(request, team, "Vui lòng chọn tệp CSV hoặc Excel.", 422)
     try:
-        rows = services.preview(db, team=team, table=services.read_table(upload.filename, data))
-    except services.TeamError as exc:
-        return render(request, "teams/import.html", {"team": team, "headers": services.IMPORT_HEADERS,
-                                                     "error": exc.message}, status_code=422)
-    batch = services.save_batch(db, team=team, member=user, rows=rows)
-    db.commit()
+        batch = services.import_preview(context_of(request), member=user, team_id=team.id,
+                                        filename=upload.filename, data=upload.file.read())
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        return _import_page(request, team, exc.message, 422)
     return _see(f"/teams/{team_id}/import/{batch.id}")
 
 
-def _batch(db: Session, team: Any, batch_id: int) -> ImportBatch:
-    batch = db.get(ImportBatch, batch_id)
-    if batch is None or batch.team_id != team.id:
-        raise HTTPException(404)
-    return batch
+def _preview_page(request: Request, team: Any, batch: Any, *, error: str | None = None, status: int = 200) -> Any:
+    counts = {s: sum(1 for r in batch.rows if r["status"] == s) for s in ("create", "duplicate", "error")}
+    return render(request, "teams/import_preview.html", {
+        "team": team, "batch": batch, "counts": counts, "error": error,
+        "done": request.query_params.get("done") if error is None else None}, status_code=status)
 
 
 @router.get("/teams/{team_id}/import/{batch_id}")
-def import_batch(request: Request, team_id: int, batch_id: int, user: User = Depends(access.team),
+def import_batch(request: Request, team_id: ObjectId, batch_id: ObjectId, user: User = Depends(access.team),
                  db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    batch = _batch(db, team, batch_id)
-    counts = {s: sum(1 for r in batch.rows if r["status"] == s) for s in ("create", "duplicate", "error")}
-    return render(request, "teams/import_preview.html", {
-        "team": team, "batch": batch, "counts": counts, "error": None,
-        "done": request.query_params.get("done")})
+    return _preview_page(request, team, services.batch_of(db, team, batch_id))
 
 
 @router.post("/teams/{team_id}/import/{batch_id}")
-async def import_confirm(request: Request, team_id: int, batch_id: int, user: User = Depends(access.team),
-                         db: Session = Depends(get_session)) -> Any:
+def import_confirm(request: Request, team_id: ObjectId, batch_id: ObjectId, values: FormValues,
+                   user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
     team = _team(db, user, team_id)
-    batch = _batch(db, team, batch_id)
-    values = await read_form(request)
-    counts = {s: sum(1 for r in batch.rows if r["status"] == s) for s in ("create", "duplicate", "error")}
-    error = None
-    if not checkbox(values, "consent"):
-        error = "Cần xác nhận từng người trong danh sách đã đồng ý cho lưu thông tin."
-    else:
-        try:
-            created = services.confirm_batch(db, team=team, member=user, batch=batch)
-            db.commit()
-            return _see(f"/teams/{team_id}/import/{batch_id}?done={created}")
-        except services.TeamError as exc:
-            db.rollback()
-            error = exc.message
-    return render(request, "teams/import_preview.html", {"team": team, "batch": batch, "counts": counts,
-                                                         "error": error, "done": None}, status_code=422)
+    batch = services.batch_of(db, team, batch_id)
+    try:
+        created = services.import_confirm(context_of(request), member=user, team_id=team.id, batch_id=batch.id,
+                                          consent=checkbox(values, "consent"))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        return _preview_page(request, team, batch, error=exc.message, status=422)
+    return _see(f"/teams/{team_id}/import/{batch_id}?done={created}")

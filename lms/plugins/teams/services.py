@@ -1,18 +1,23 @@
-"""Teams, assisted enrolment with duplicate checks, in-person learning, login cards, bulk import."""
+"""Teams, assisted enrolment with duplicate checks, in-person learning, login cards, bulk import.
+
+The functions taking `ctx` are the units of work the pages call; those taking `db` run
+inside the caller's transaction and never commit."""
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session
 
+from lms.context import Context
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import utcnow
-from lms.plugins.certificates import services as certificates
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.plugin_host import flatten
 from lms.plugins.courses import services as courses
 from lms.plugins.teams.models import (
     AssistedResident,
@@ -25,18 +30,6 @@ from lms.plugins.teams.models import (
 from lms.security import new_token, token_digest
 from lms.spreadsheet import safe_cell, with_bom
 from lms.text import InvalidInput, clean_text, fold, normalize_name, normalize_phone, parse_field
-
-
-@dataclass
-class FormProblems(Exception):
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-class TeamError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
 
 # --- Teams and who may see what ---------------------------------------------------
 
@@ -61,6 +54,56 @@ def team_for(db: Session, user: User, team_id: int) -> Team | None:
     is_member = db.exec(select(TeamMember).where(TeamMember.team_id == team_id,
                                                  TeamMember.user_id == user.id)).first()
     return team if is_member else None
+
+
+def managing(user: User, team: Team) -> bool:
+    """Staff of the team's commune and admins manage it (name, villages, members)."""
+    return user.role == "admin" or (user.role == "staff" and user.commune_id == team.commune_id)
+
+
+def _team(db: Session, user: User, team_id: int) -> Team:
+    team = team_for(db, user, team_id)
+    if team is None:
+        raise NotFound()
+    return team
+
+
+def _managed_team(db: Session, user: User, team_id: int) -> Team:
+    team = _team(db, user, team_id)
+    if not managing(user, team):
+        raise ServiceError("not_managing", "Chỉ cán bộ xã/phường quản lý tổ này.", 403)
+    return team
+
+
+def _resident(db: Session, team: Team, user_id: int) -> User:
+    person = resident_in_team(db, team, user_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def teams_of_learner(db: Session, helper: User, learner: User) -> list[Team]:
+    """Teams through which `helper` may work with `learner`: those whose villages include the
+    learner's, where the helper is a member, staff of its commune, or an admin."""
+    if learner.village_id is None or helper.role not in ("team_member", "staff", "admin"):
+        return []
+    statement = (select(Team).join(TeamVillage, TeamVillage.team_id == Team.id)
+                 .where(TeamVillage.village_id == learner.village_id).order_by(Team.id))
+    if helper.role != "admin":
+        allowed = Team.id.in_(select(TeamMember.team_id).where(TeamMember.user_id == helper.id))
+        if helper.role == "staff":
+            allowed = or_(allowed, Team.commune_id == helper.commune_id)
+        statement = statement.where(allowed)
+    return list(db.exec(statement).scalars().all())
+
+
+def assisted_learner_page(db: Session, helper: User, learner_id: int) -> str | None:
+    """The learner's page in the first team the helper may work through, or None."""
+    learner = db.get(User, learner_id)
+    if learner is None:
+        return None
+    teams = teams_of_learner(db, helper, learner)
+    return f"/teams/{teams[0].id}/residents/{learner.id}" if teams else None
 
 
 def village_ids(db: Session, team_id: int) -> list[int]:
@@ -96,7 +139,7 @@ def save_team(db: Session, *, commune: Place, name: str, village_ids_raw: list[s
     if not chosen and "villages" not in errors:
         errors["villages"] = "Chọn ít nhất một thôn/tổ dân phố tổ phụ trách."
     if errors:
-        raise FormProblems(errors)
+        raise FormErrors(errors)
     team = team or Team(commune_id=commune.id, name=name)
     team.name = name
     db.add(team)
@@ -111,11 +154,11 @@ def add_member(db: Session, *, team: Team, actor: User, phone_raw: str) -> User:
     try:
         phone = normalize_phone(phone_raw)
     except InvalidInput as exc:
-        raise FormProblems({"phone": str(exc)}) from exc
+        raise FormErrors({"phone": str(exc)}) from exc
     person = db.exec(select(User).where(User.phone == phone)).scalars().first()
     if person is None or (person.commune_id != team.commune_id and person.role != "admin"):
-        raise FormProblems({"phone": "Không có tài khoản nào với số này ở xã/phường. "
-                                     "Người đó cần đăng ký tài khoản trước."})
+        raise FormErrors({"phone": "Không có tài khoản nào với số này ở xã/phường. "
+                                   "Người đó cần đăng ký tài khoản trước."})
     if person.role == "learner":
         core.set_role(db, actor=actor, target=person, role="team_member", commune_id=team.commune_id)
     db.merge(TeamMember(team_id=team.id, user_id=person.id))
@@ -124,6 +167,32 @@ def add_member(db: Session, *, team: Team, actor: User, phone_raw: str) -> User:
 
 def remove_member(db: Session, *, team: Team, user_id: int) -> None:
     db.execute(delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user_id))
+
+
+def create_team(ctx: Context, *, actor: User, name: str, village_ids_raw: list[str]) -> Team:
+    """A new team of the staff member's commune."""
+    with ctx.transaction() as db:
+        commune = db.get(Place, actor.commune_id) if actor.commune_id else None
+        if commune is None or commune.kind != "commune":
+            raise NotFound()
+        return save_team(db, commune=commune, name=name, village_ids_raw=village_ids_raw)
+
+
+def update_team(ctx: Context, *, actor: User, team_id: int, name: str, village_ids_raw: list[str]) -> Team:
+    with ctx.transaction() as db:
+        team = _managed_team(db, actor, team_id)
+        commune = db.get(Place, team.commune_id)
+        return save_team(db, commune=commune, name=name, village_ids_raw=village_ids_raw, team=team)
+
+
+def add_team_member(ctx: Context, *, actor: User, team_id: int, phone_raw: str) -> User:
+    with ctx.transaction() as db:
+        return add_member(db, team=_managed_team(db, actor, team_id), actor=actor, phone_raw=phone_raw)
+
+
+def remove_team_member(ctx: Context, *, actor: User, team_id: int, user_id: int) -> None:
+    with ctx.transaction() as db:
+        remove_member(db, team=_managed_team(db, actor, team_id), user_id=user_id)
 
 
 # --- Residents ----------------------------------------------------------------------
@@ -169,7 +238,7 @@ def check_resident(db: Session, team: Team, data: ResidentInput) -> Checked:
     if not data.consent:
         errors["consent"] = "Cần xác nhận người dân đã đồng ý cho lưu thông tin."
     if errors:
-        raise FormProblems(errors)
+        raise FormErrors(errors)
     return Checked(name, phone, village, data.audience, birth_year)
 
 
@@ -187,14 +256,50 @@ def possible_duplicates(db: Session, *, name: str, phone: str | None, village_id
 
 
 def enrol_resident(db: Session, *, team: Team, member: User, checked: Checked) -> User:
-    person = User(full_name=checked.name, phone=checked.phone, role="learner", audience=checked.audience,
-                  village_id=checked.village.id, commune_id=checked.village.parent_id,
-                  birth_year=checked.birth_year)
-    db.add(person)
-    db.flush()
-    core.record_consent(db, user=person, purpose="account", method="helper", helper=member)
+    """The account, with the consent the member confirmed; a taken phone raises
+    ServiceError("phone_taken") and leaves the transaction usable."""
+    person = core.create_learner(db, full_name=checked.name, phone=checked.phone, village=checked.village,
+                                 audience=checked.audience, birth_year=checked.birth_year,
+                                 consent_method="helper", helper=member)
     db.add(AssistedResident(user_id=person.id, team_id=team.id, registered_by_id=member.id))
     return person
+
+
+@dataclass
+class NewResident:
+    """Who was registered, or (person None) the people the member should look at first."""
+
+    person: User | None
+    duplicates: list[tuple[User, bool]]  # (person, lives in one of the team's villages)
+    phone_taken: bool = False
+
+
+def register_resident(ctx: Context, *, member: User, team_id: int, data: ResidentInput,
+                      confirm_new: bool = False) -> NewResident:
+    """Register a resident for a team member, unless they may already have an account.
+
+    The same phone always stops; the same name, birth year and village stops until the
+    member confirms it is another person."""
+    with ctx.reading() as db:
+        team = _team(db, member, team_id)
+        checked = check_resident(db, team, data)  # a typo never waits for the write lock
+    with ctx.transaction() as db:
+        # Looked up again while writing: SQLite's write lock keeps two members from both
+        # creating the same person; on PostgreSQL the unique phone is caught below.
+        duplicates = possible_duplicates(db, name=checked.name, phone=checked.phone,
+                                         village_id=checked.village.id, birth_year=checked.birth_year)
+        phone_taken = any(d.phone and d.phone == checked.phone for d in duplicates)
+        if not duplicates or (confirm_new and not phone_taken):
+            try:
+                return NewResident(enrol_resident(db, team=team, member=member, checked=checked), [])
+            except ServiceError as exc:
+                if exc.code != "phone_taken":  # registered a moment ago (PostgreSQL takes no lock)
+                    raise
+                duplicates = possible_duplicates(db, name=checked.name, phone=checked.phone,
+                                                 village_id=checked.village.id, birth_year=checked.birth_year)
+                phone_taken = True
+        visible = set(village_ids(db, team.id))
+        return NewResident(None, [(d, d.village_id in visible) for d in duplicates], phone_taken)
 
 
 @dataclass
@@ -221,14 +326,37 @@ STATUS_LABELS = {"not_started": "Chưa bắt đầu", "in_progress": "Đang họ
                  "certified": "Đã có chứng nhận"}
 
 
-def residents(db: Session, *, team: Team, status: str = "", sort: str = "name") -> list[ResidentRow]:
+def status_labels(pm: Any) -> dict[str, str]:
+    """The statuses to filter by: "certified" only when some plugin counts credentials."""
+    if pm.hook.resident_credentials.get_hookimpls():
+        return STATUS_LABELS
+    return {key: label for key, label in STATUS_LABELS.items() if key != "certified"}
+
+
+def credential_counts(pm: Any, db: Session, user_ids: list[int]) -> dict[int, int]:
+    """Valid credentials per learner, added up over every plugin that answers (none: 0)."""
+    totals: dict[int, int] = {}
+    if not user_ids:
+        return totals
+    for answer in pm.hook.resident_credentials(db=db, user_ids=user_ids):
+        for user_id, count in (answer or {}).items():
+            totals[user_id] = totals.get(user_id, 0) + count
+    return totals
+
+
+def resident_sections(pm: Any, *, request: Any, db: Session, person: User, helper: User) -> list[Any]:
+    """What other plugins show on a resident's page (quiz attempts, certificates…)."""
+    return flatten(pm.hook.resident_sections(request=request, db=db, person=person, helper=helper))
+
+
+def residents(db: Session, *, pm: Any, team: Team, status: str = "", sort: str = "name") -> list[ResidentRow]:
     """Everyone living in the team's villages, with progress: a fixed number of queries."""
     ids = village_ids(db, team.id)
     people = db.exec(select(User).where(User.village_id.in_(ids), User.role != "admin")).scalars().all()
     names = {p.id: p.name for p in db.exec(select(Place).where(Place.id.in_(ids))).scalars().all()}
     person_ids = [p.id for p in people]
     progress = courses.progress_of_learners(db, user_ids=person_ids)
-    certified = certificates.valid_counts(db, user_ids=person_ids)
+    certified = credential_counts(pm, db, person_ids)
     rows = [ResidentRow(p, names.get(p.village_id, ""), progress[p.id].lessons_done,
                         progress[p.id].lessons_total, progress[p.id].courses_completed,
                         certified.get(p.id, 0)) for p in people]
@@ -260,12 +388,12 @@ class TeamFigures:
     by_village: list[tuple[str, int, int]]
 
 
-def figures(db: Session, *, team: Team, now: datetime | None = None) -> TeamFigures:
+def figures(db: Session, *, pm: Any, team: Team, now: datetime | None = None) -> TeamFigures:
     now = now or utcnow()
     base = select(func.count()).select_from(AssistedResident).where(AssistedResident.team_id == team.id)
     week = db.exec(base.where(AssistedResident.registered_at >= now - timedelta(days=7))).one()[0]
     month = db.exec(base.where(AssistedResident.registered_at >= now - timedelta(days=30))).one()[0]
-    rows = residents(db, team=team)
+    rows = residents(db, pm=pm, team=team)
     by_village: dict[str, list[int]] = {}
     for r in rows:
         counts = by_village.setdefault(r.village, [0, 0])
@@ -278,28 +406,58 @@ def figures(db: Session, *, team: Team, now: datetime | None = None) -> TeamFigu
 # --- In-person learning ---------------------------------------------------------------
 
 
-def confirm_lessons(db: Session, *, pm: Any, member: User, resident: User, course: courses.CourseOutline,
-                    lesson_ids: list[int]) -> list[Any]:
-    """Lessons learned in person, recorded as confirmed by the member."""
-    events: list[Any] = []
-    for lesson_id in lesson_ids:
-        if lesson_id in course.lesson_ids:
-            events += courses.complete_lesson(db, pm=pm, user_id=resident.id, course=course,
-                                              lesson_id=lesson_id, confirmed_by_id=member.id)
-    return events
+def enrol_in_course(ctx: Context, *, member: User, team_id: int, resident_id: int,
+                    course: courses.CourseOutline) -> bool:
+    """Enrol a resident in a course for them; True when newly enrolled."""
+    with ctx.transaction() as db:
+        person = _resident(db, _team(db, member, team_id), resident_id)
+        return courses.enrol(db, user_id=person.id, course_id=course.id, by_user_id=member.id)
+
+
+def confirm_lessons(ctx: Context, *, member: User, team_id: int, resident_id: int,
+                    course: courses.CourseOutline, lesson_ids: list[int]) -> int:
+    """Lessons learned in person, recorded as confirmed by the member, all or none.
+
+    courses.complete_lesson records the events they lead to (lessons done, course
+    completed) in this same transaction."""
+    wanted = [lesson_id for lesson_id in dict.fromkeys(lesson_ids) if lesson_id in course.lesson_ids]
+    with ctx.transaction() as db:
+        person = _resident(db, _team(db, member, team_id), resident_id)
+        for lesson_id in wanted:
+            courses.complete_lesson(db, pm=ctx.pm, user_id=person.id, course=course,
+                                    lesson_id=lesson_id, confirmed_by_id=member.id)
+    return len(wanted)
 
 
 # --- Login cards -------------------------------------------------------------------
 
 
-def issue_card(db: Session, *, resident: User, member: User) -> str:
-    """A new card (the old ones stop working at once); returns the token to print."""
-    if resident.role != "learner":
-        raise TeamError("not_learner", "Chỉ cấp thẻ đăng nhập cho người học.")
-    revoke_cards(db, resident_id=resident.id)
-    token = new_token(24)
-    db.add(LoginCard(user_id=resident.id, token_digest=token_digest(token), created_by_id=member.id))
-    return token
+@dataclass
+class IssuedCard:
+    token: str  # exists only on the printed card: the database keeps its digest
+    team: Team
+    person: User
+    village: Place | None
+
+
+def issue_card(ctx: Context, *, member: User, team_id: int, resident_id: int) -> IssuedCard:
+    """A new card (the old ones stop working at once)."""
+    with ctx.transaction() as db:
+        team = _team(db, member, team_id)
+        person = _resident(db, team, resident_id)
+        if person.role != "learner":
+            raise ServiceError("not_learner", "Chỉ cấp thẻ đăng nhập cho người học.", 409)
+        revoke_cards(db, resident_id=person.id)
+        token = new_token(24)
+        db.add(LoginCard(user_id=person.id, token_digest=token_digest(token), created_by_id=member.id))
+        village = db.get(Place, person.village_id) if person.village_id else None
+        return IssuedCard(token, team, person, village)
+
+
+def revoke_card(ctx: Context, *, member: User, team_id: int, resident_id: int) -> int:
+    with ctx.transaction() as db:
+        person = _resident(db, _team(db, member, team_id), resident_id)
+        return revoke_cards(db, resident_id=person.id)
 
 
 def revoke_cards(db: Session, *, resident_id: int) -> int:
@@ -323,6 +481,20 @@ def card_user(db: Session, token: str) -> User | None:
         return None
     person = db.get(User, card.user_id)
     return person if person and person.active and person.role == "learner" else None
+
+
+def sign_in_with_card(ctx: Context, *, token: str, current_session: str | None) -> str | None:
+    """A new session for the card's learner (ending this browser's old one), or None."""
+    with ctx.reading() as db:
+        if card_user(db, token) is None:  # a wrong or revoked card takes no write lock
+            return None
+    with ctx.transaction() as db:
+        person = card_user(db, token)  # revoked in between? checked again under the lock
+        if person is None:
+            return None
+        if current_session:
+            core.end_session(db, token=current_session)
+        return core.start_session(db, user=person, settings=ctx.settings)
 
 
 # --- Bulk import ----------------------------------------------------------------------
@@ -364,27 +536,27 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
-            raise TeamError("bad_file", "Không đọc được tệp Excel này.") from exc
+            raise ServiceError("bad_file", "Không đọc được tệp Excel này.") from exc
         sheet = book.worksheets[0]
         return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TeamError("bad_encoding", "Tệp CSV cần lưu với mã UTF-8 (trong Excel: CSV UTF-8).") from exc
+        raise ServiceError("bad_encoding", "Tệp CSV cần lưu với mã UTF-8 (trong Excel: CSV UTF-8).") from exc
     return [row for row in csv.reader(io.StringIO(text))]
 
 
 def preview(db: Session, *, team: Team, table: list[list[str]]) -> list[dict[str, Any]]:
     """Each row as will-create, duplicate-of or error, with the reason; nothing is written."""
     if not table:
-        raise TeamError("empty", "Tệp không có dòng nào.")
+        raise ServiceError("empty", "Tệp không có dòng nào.")
     header = [fold(h.strip()) for h in table[0]]
     wanted = [fold(h) for h in IMPORT_HEADERS]
     if header[: len(wanted)] != wanted:
-        raise TeamError("bad_header", "Dòng đầu phải là: " + ", ".join(IMPORT_HEADERS) + " (dùng tệp mẫu).")
+        raise ServiceError("bad_header", "Dòng đầu phải là: " + ", ".join(IMPORT_HEADERS) + " (dùng tệp mẫu).")
     body = [row for row in table[1:] if any(cell.strip() for cell in row)]
     if len(body) > MAX_IMPORT_ROWS:
-        raise TeamError("too_many", f"Mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng.")
+        raise ServiceError("too_many", f"Mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng.")
     villages = {fold(v.name): v for v in villages_of(db, team.id)}
     # Existing people loaded once, so 5,000 rows need no query each.
     people = db.exec(select(User.id, User.full_name, User.phone, User.name_folded, User.birth_year,
@@ -455,22 +627,55 @@ def save_batch(db: Session, *, team: Team, member: User, rows: list[dict[str, An
     return batch
 
 
+def batch_of(db: Session, team: Team, batch_id: int) -> ImportBatch:
+    batch = db.get(ImportBatch, batch_id)
+    if batch is None or batch.team_id != team.id:
+        raise NotFound()
+    return batch
+
+
 def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch) -> int:
-    """Write every will-create row in this one transaction; a failure writes none."""
-    if batch.confirmed_at is not None:
-        raise TeamError("confirmed", "Danh sách này đã được nhập trước đó.")
+    """Write every will-create row in the caller's transaction; a failure writes none."""
+    # Conditional, so two confirmations at once import the list once.
+    marked = db.execute(update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.confirmed_at.is_(None))
+                        .values(confirmed_at=utcnow()))
+    if not marked.rowcount:
+        raise ServiceError("confirmed", "Danh sách này đã được nhập trước đó.")
     created = 0
     for row in batch.rows:
         clean = row.get("clean")
         if row["status"] != "create" or not clean:
             continue
         village = db.get(Place, clean["village_id"])
-        if clean["phone"] and db.exec(select(User.id).where(User.phone == clean["phone"])).first():
-            continue  # someone registered this phone since the preview
         checked = Checked(clean["full_name"], clean["phone"], village, clean["audience"], clean["birth_year"])
-        enrol_resident(db, team=team, member=member, checked=checked)
+        try:
+            enrol_resident(db, team=team, member=member, checked=checked)
+        except ServiceError as exc:
+            if exc.code != "phone_taken":
+                raise
+            continue  # someone registered this phone since the preview
         created += 1
-    batch.confirmed_at = utcnow()
-    db.add(batch)
     return created
+
+
+CONSENT_FOR_LIST = "Cần xác nhận từng người trong danh sách đã đồng ý cho lưu thông tin."
+
+
+def import_preview(ctx: Context, *, member: User, team_id: int, filename: str, data: bytes) -> ImportBatch:
+    """Read and check an uploaded list, and keep it for the member to confirm; no one is created."""
+    table = read_table(filename, data)  # parsed before any session is open
+    with ctx.reading() as db:
+        team = _team(db, member, team_id)
+        rows = preview(db, team=team, table=table)
+    with ctx.transaction() as db:
+        return save_batch(db, team=team, member=member, rows=rows)
+
+
+def import_confirm(ctx: Context, *, member: User, team_id: int, batch_id: int, consent: bool) -> int:
+    """Create everyone the preview said it would, in one transaction; returns how many."""
+    if not consent:
+        raise ServiceError("consent_required", CONSENT_FOR_LIST)
+    with ctx.transaction() as db:
+        team = _team(db, member, team_id)
+        return confirm_batch(db, team=team, member=member, batch=batch_of(db, team, batch_id))
 
