@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# Tests are independent (own SQLite file or PostgreSQL schema each): two processes.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint bench check-python
 
@@ -28,10 +29,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.dev-installed
 	$(BIN)/lms courses check
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.dev-installed
 	@for script in bench/[a-z]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,17 +1,20 @@
 """A hall full of phones registering for one event at once, against the real server.
 
 Sends N registrations from C concurrent clients (some retried with the same
-idempotency key, as a double tap or a timeout does), then checks the database:
-registrations == distinct phones, no duplicates, no 5xx. Prints registrations per
-second and p95 latency.
+idempotency key, as a double tap or a timeout does; with --typo-every K every K-th
+person types a 9-digit phone and must get the form back), then checks the database:
+registrations == distinct valid phones, no duplicates, no 5xx, no request left without
+an answer within the client timeout. Prints registrations per second and p95 latency.
 
     python bench/event_burst.py                      # N=500, C=100, SQLite, 2 workers
     python bench/event_burst.py --postgres --workers 4
+    python bench/event_burst.py -n 200 -c 50 --typo-every 5
 """
 
 import argparse
 import re
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,10 +33,23 @@ VILLAGE = re.compile(r'<option value="(\d+)"')
 class BurstResult:
     sent: int = 0
     retried: int = 0
+    typos: int = 0
+    timeouts: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    # Client threads count together: `x[k] = x.get(k) + 1` is not atomic.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, status: int | None, seconds: float) -> None:
+        with self.lock:
+            self.sent += 1
+            self.latencies.append(seconds)
+            if status is None:
+                self.timeouts += 1
+            else:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
 
     @property
     def server_errors(self) -> int:
@@ -44,26 +60,36 @@ class BurstResult:
         return ordered[int(0.95 * (len(ordered) - 1))] if ordered else 0.0
 
 
-def _one(base: str, code: str, index: int, retry: bool, result: BurstResult) -> None:
-    phone = f"09{index + 30_000_000:08d}"
-    with httpx.Client(base_url=base, timeout=60) as client:
+def _one(base: str, code: str, index: int, retry: bool, typo: bool, result: BurstResult,
+         timeout: float) -> None:
+    # A typo: one digit short, as people do (the form must come back, nothing stored).
+    phone = f"09{index + 30_000_000:08d}"[:9] if typo else f"09{index + 30_000_000:08d}"
+    with httpx.Client(base_url=base, timeout=timeout) as client:
         page = client.get(f"/e/{code}").text
         data = {"csrf_token": TOKEN.search(page).group(1), "idempotency_key": KEY.search(page).group(1),
                 "full_name": "Người Dự Thử", "phone": phone, "village_id": VILLAGE.search(page).group(1),
                 "audience": "nguoi-dan", "consent": "on"}
         for _ in range(2 if retry else 1):
             started = time.perf_counter()
-            response = client.post(f"/e/{code}", data=data)
-            result.latencies.append(time.perf_counter() - started)
-            result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
-            result.sent += 1
+            try:
+                response = client.post(f"/e/{code}", data=data)
+            except httpx.TimeoutException:
+                result.count(None, time.perf_counter() - started)
+                raise
+            result.count(response.status_code, time.perf_counter() - started)
 
 
-def burst(base: str, code: str, *, total: int, concurrency: int, retry_every: int = 10) -> BurstResult:
+def burst(base: str, code: str, *, total: int, concurrency: int, retry_every: int = 10,
+          typo_every: int = 0, timeout: float = 60) -> BurstResult:
     result = BurstResult()
     started = time.perf_counter()
+
+    def typo(i: int) -> bool:
+        return bool(typo_every) and i % typo_every == typo_every - 1
+
     with ThreadPoolExecutor(concurrency) as pool:
-        futures = [pool.submit(_one, base, code, i, i % retry_every == 0, result) for i in range(total)]
+        futures = [pool.submit(_one, base, code, i, i % retry_every == 0, typo(i), result, timeout)
+                   for i in range(total)]
         for future in futures:
             try:
                 future.result()
@@ -71,6 +97,7 @@ def burst(base: str, code: str, *, total: int, concurrency: int, retry_every: in
                 result.errors.append(repr(exc))
     result.seconds = time.perf_counter() - started
     result.retried = sum(1 for i in range(total) if i % retry_every == 0)
+    result.typos = sum(1 for i in range(total) if typo(i))
     return result
 
 
@@ -99,33 +126,37 @@ def create_event(env: dict) -> str:
         "from datetime import timedelta\n"
         "from sqlalchemy import select\n"
         "from lms.settings import Settings\n"
+        "from lms.context import Context\n"
         "from lms.db import make_engine, write_session, utcnow\n"
         "from lms.core.models import Place, User\n"
         "from lms.plugins.events import services\n"
         "from lms.plugins.events.services import local\n"
-        "engine = make_engine(Settings())\n"
+        "settings = Settings()\n"
+        "engine = make_engine(settings)\n"
         "with write_session(engine) as db:\n"
         "    commune = db.exec(select(Place).where(Place.kind == 'commune')).scalars().first()\n"
         "    staff = User(full_name='Cán Bộ Thử', phone='0900000001', role='staff', commune_id=commune.id)\n"
         "    db.add(staff); db.flush()\n"
-        "    at = lambda h: local(utcnow() + timedelta(hours=h)).strftime('%Y-%m-%dT%H:%M')\n"
-        "    data = services.EventInput(title='Lễ phát động', kind='le-phat-dong', place_text='Hội trường',\n"
-        "                               starts_at=at(1), ends_at=at(4))\n"
-        "    event = services.save_event(db, commune=commune, data=data, actor=staff,\n"
-        "                                known_course_ids=set())\n"
-        "    print(event.code)\n")
+        "at = lambda h: local(utcnow() + timedelta(hours=h)).strftime('%Y-%m-%dT%H:%M')\n"
+        "data = services.EventInput(title='Lễ phát động', kind='le-phat-dong', place_text='Hội trường',\n"
+        "                           starts_at=at(1), ends_at=at(4))\n"
+        "event = services.save_event(Context(engine, None, settings), actor=staff, data=data,\n"
+        "                            known_course_ids=set(), commune_id=commune.id)\n"
+        "print(event.code)\n")
     done = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
     return done.stdout.strip().splitlines()[-1]
 
 
 def report(label: str, result: BurstResult, rows: int, phones: int, duplicated: int, total: int) -> bool:
-    lost = total - phones
+    valid = total - result.typos
+    lost = valid - phones
     ok = not result.errors and result.server_errors == 0 and lost == 0 and duplicated == 0 and rows == phones
-    print(f"{label}: {total} people, {result.sent} POSTs ({result.retried} retried), "
-          f"{result.seconds:.1f} s, {total / result.seconds:.0f} registrations/s, "
+    print(f"{label}: {total} people ({result.typos} with a typo), {result.sent} POSTs ({result.retried} retried), "
+          f"{result.seconds:.1f} s, {valid / result.seconds:.0f} registrations/s, "
           f"p95 {result.p95() * 1000:.0f} ms")
     print(f"  statuses {dict(sorted(result.statuses.items()))}; in database: {rows} registrations, "
-          f"{phones} distinct phones, {duplicated} duplicated, {lost} lost; "
+          f"{phones} distinct phones, {duplicated} duplicated, {lost} of {valid} valid lost; "
+          f"5xx: {result.server_errors}, no answer: {result.timeouts}; "
           f"client errors: {len(result.errors)} -> {'ok' if ok else 'FAILED'}")
     for error in result.errors[:3]:
         print("  ", error)
@@ -139,6 +170,8 @@ def main() -> int:
     parser.add_argument("-n", "--total", type=int, default=500)
     parser.add_argument("-c", "--concurrency", type=int, default=100)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--typo-every", type=int, default=0, help="every K-th person types a 9-digit phone")
+    parser.add_argument("--timeout", type=float, default=60, help="client timeout, seconds")
     parser.add_argument("--postgres", action="store_true", help="use 127.0.0.1:5432, database test")
     args = parser.parse_args()
     database_url = None
@@ -157,7 +190,8 @@ def main() -> int:
     try:
         with running_server(workers=workers, database_url=database_url) as (base, env):
             code = create_event(env)
-            result = burst(base, code, total=args.total, concurrency=args.concurrency)
+            result = burst(base, code, total=args.total, concurrency=args.concurrency,
+                           typo_every=args.typo_every, timeout=args.timeout)
             url = database_url or f"sqlite:///{env['LMS_INSTANCE_DIR']}/hocvuso.db"
             rows, phones, duplicated = check_database(url, code)
             label = f"{'PostgreSQL' if args.postgres else 'SQLite'}, {workers} workers, C={args.concurrency}"

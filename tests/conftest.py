@@ -59,6 +59,8 @@ def make_settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyP
             "instance_dir": tmp_path / "instance",
             "database_url": database_url,
             "secret_key": "test-secret-key-not-for-production",
+            # Pending events are delivered once at start; tests of the periodic round set it.
+            "outbox_interval_seconds": 0,
             **FAST_ARGON2,
         }
         values.update(overrides)
@@ -168,6 +170,8 @@ def live_server(settings: Settings, engine: sa.Engine, tmp_path: Path):
             "LMS_ARGON2_TIME_COST": "1",
             "LMS_ARGON2_MEMORY_COST": "1024",
             "LMS_BASE_URL": f"http://127.0.0.1:{port}",
+            # Two servers of parallel tests stay within PostgreSQL's 100 connections.
+            "LMS_WORKER_THREADS": "8" if ON_POSTGRES else "16",
             **env_overrides,
         })
         log = (tmp_path / f"server-{port}.log").open("w")

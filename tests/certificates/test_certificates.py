@@ -4,10 +4,11 @@ import re
 import threading
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from lms.app import create_app
+from lms.core.models import OutboxEvent
 from lms.db import write_session
 from lms.plugins.certificates import services
 from lms.plugins.certificates.models import Certificate, CertificateAudit
@@ -24,8 +25,9 @@ def test_completing_a_course_issues_one_certificate(client, db, settings, tmp_pa
     assert certificate.course_title == "An toàn trên mạng"
     assert certificate.commune_name == "Xã Minh Châu" and certificate.province_name == "Thành phố Hà Nội"
     # Marking lessons again, or the event arriving twice, issues nothing more.
-    with write_session(db.get_bind()) as other:
-        again = services.issue(other, settings=settings, user_id=user.id, course_id=certificate.course_id)
+    with client.app.state.context.transaction() as other:
+        again = services.issue(other, settings=client.app.state.settings, user_id=user.id,
+                               course_id=certificate.course_id)
     assert again.id == certificate.id
     fresh(db)
     assert db.exec(select(func.count()).select_from(Certificate)).one()[0] == 1
@@ -38,12 +40,14 @@ def test_concurrent_issue_makes_one_certificate(client, db, settings, tmp_path, 
     with write_session(engine) as session:
         session.delete(session.get(CertificateAudit, 1))
         session.delete(session.get(Certificate, certificate.id))
+        session.execute(delete(OutboxEvent).where(OutboxEvent.name == "certificates.issued"))
     results, errors = [], []
+    context = client.app.state.context
 
     def issue() -> None:
         try:
-            with write_session(engine) as session:
-                results.append(services.issue(session, settings=settings, user_id=user.id,
+            with context.transaction() as session:
+                results.append(services.issue(session, settings=context.settings, user_id=user.id,
                                               course_id=certificate.course_id).code)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -57,6 +61,9 @@ def test_concurrent_issue_makes_one_certificate(client, db, settings, tmp_path, 
     assert len(set(results)) == 1
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Certificate)).one()[0] == 1
+        # Only the winner recorded the event; the others returned its certificate.
+        issued = session.exec(select(OutboxEvent).where(OutboxEvent.name == "certificates.issued")).scalars().all()
+        assert [e.payload["user_id"] for e in issued] == [user.id]
 
 
 def test_codes_are_long_random_and_readable():

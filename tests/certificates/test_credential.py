@@ -1,11 +1,8 @@
-"""Open Badges credentials: issuer key file, JCS, eddsa-jcs-2022 signing and verification."""
+"""Open Badges credentials: the issuer key, JCS, eddsa-jcs-2022 signing and verification."""
 
 import copy
 import json
-import stat
-import threading
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import base58
 import pytest
@@ -13,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from lms.keys import new_signing_key
 from lms.plugins.certificates.credential import (
     OB_CONTEXT,
     IssuerKey,
@@ -44,8 +42,8 @@ def make_credential(**overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def key(tmp_path_factory) -> IssuerKey:
-    return IssuerKey.load_or_create(tmp_path_factory.mktemp("key") / "issuer.pem")
+def key() -> IssuerKey:
+    return IssuerKey.from_pem(new_signing_key())
 
 
 @pytest.fixture
@@ -57,54 +55,30 @@ def public(key: IssuerKey):
     return public_key_from_multibase(key.public_multibase)
 
 
-# --- issuer key file ---
+# --- issuer key ---
 
 
-def test_key_file_created_once_with_mode_600(tmp_path: Path):
-    path = tmp_path / "secrets" / "issuer.pem"
-    first = IssuerKey.load_or_create(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
-    content = path.read_bytes()
-
-    again = IssuerKey.load_or_create(path)
-    assert again.public_multibase == first.public_multibase
-    assert path.read_bytes() == content
-    assert [p.name for p in path.parent.iterdir()] == ["issuer.pem"]
+def test_key_from_pem_text_or_bytes_is_the_same_key():
+    pem = new_signing_key()
+    assert pem.startswith("-----BEGIN PRIVATE KEY-----")
+    from_text, from_bytes = IssuerKey.from_pem(pem), IssuerKey.from_pem(pem.encode("ascii"))
+    assert from_text.public_multibase == from_bytes.public_multibase
+    assert from_text.public_multibase != IssuerKey.from_pem(new_signing_key()).public_multibase
+    # What one signs, the other's public key verifies: they hold the same private key.
+    assert public(from_bytes).verify(from_text.sign(b"xin chao"), b"xin chao") is None
 
 
-def test_concurrent_first_use_agrees_on_one_key(tmp_path: Path):
-    for round_ in range(5):
-        path = tmp_path / f"round{round_}" / "issuer.pem"
-        barrier = threading.Barrier(8)
-        results: list[str] = []
-        errors: list[BaseException] = []
-
-        def worker(path=path, barrier=barrier, results=results, errors=errors):
-            barrier.wait()
-            try:
-                results.append(IssuerKey.load_or_create(path).public_multibase)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-        assert errors == []
-        assert len(results) == 8 and len(set(results)) == 1
-        assert [p.name for p in path.parent.iterdir()] == ["issuer.pem"]
-        assert IssuerKey.load_or_create(path).public_multibase == results[0]
+def test_a_key_of_another_type_is_refused():
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with pytest.raises(ValueError, match="not an Ed25519"):
+        IssuerKey.from_pem(pem)
 
 
-def test_key_file_of_another_type_is_refused(tmp_path: Path):
-    path = tmp_path / "issuer.pem"
-    path.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+@pytest.mark.parametrize("pem", ["", "khóa hỏng", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])
+def test_a_broken_pem_is_refused(pem):
     with pytest.raises(ValueError):
-        IssuerKey.load_or_create(path)
+        IssuerKey.from_pem(pem)
 
 
 # --- multibase ---

@@ -51,8 +51,11 @@ def test_cli_verifies_offline(client, db, settings, tmp_path, monkeypatch):
     tampered = json.loads(json.dumps(document))
     tampered["credentialSubject"]["name"] = "Người Khác"
     bad.write_text(json.dumps(tampered, ensure_ascii=False), "utf-8")
+    # The command runs with the installation's settings, as the server does (on PostgreSQL
+    # the keys are checked against the ones the database keeps).
     monkeypatch.setenv("LMS_INSTANCE_DIR", str(settings.instance_dir))
     monkeypatch.setenv("LMS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LMS_SECRET_KEY", settings.secret_key)
     runner = CliRunner()
     valid = runner.invoke(build_cli(settings), ["certificates", "verify", str(good)])
     assert valid.exit_code == 0 and "HỢP LỆ" in valid.output and user.full_name in valid.output
@@ -130,3 +133,45 @@ def test_certificate_staff_pages_per_role(client, db, settings, tmp_path, role, 
     login(client, someone.phone)
     assert client.get("/staff/certificates").status_code == status
     assert client.get(f"/staff/certificates/{certificate.id}").status_code == status
+
+
+def _cli_env(monkeypatch, settings, **extra):
+    monkeypatch.setenv("LMS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("LMS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LMS_SECRET_KEY", settings.secret_key)
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_cli_without_any_key_makes_none(engine, settings, tmp_path, monkeypatch):
+    from sqlmodel import Session
+
+    from lms.core.models import SharedKey
+    from tests.conftest import ON_POSTGRES
+
+    document = tmp_path / "c.json"
+    document.write_text(json.dumps({"id": "http://127.0.0.1:8000/c/HVS-2222"}), "utf-8")
+    _cli_env(monkeypatch, settings)
+    result = CliRunner().invoke(build_cli(settings), ["certificates", "verify", str(document)])
+    assert result.exit_code == 3
+    expected = "chưa đặt LMS_SIGNING_KEY" if ON_POSTGRES else "Không có khóa của đơn vị cấp trong thư mục instance/"
+    assert expected in result.output
+    # A key made now would call every genuine credential tampered.
+    assert not (settings.instance_dir / "issuer_ed25519.pem").exists()
+    with Session(engine) as db:
+        assert db.get(SharedKey, "signing_key") is None
+
+
+def test_cli_uses_the_installations_key_not_another(client, db, settings, tmp_path, monkeypatch):
+    from lms.keys import new_signing_key
+    from tests.conftest import ON_POSTGRES
+
+    _, certificate = completed_course(client, db, settings, tmp_path)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(client.get(f"/c/{certificate.code}.json").json(), ensure_ascii=False), "utf-8")
+    _cli_env(monkeypatch, settings, LMS_SIGNING_KEY=new_signing_key())
+    result = CliRunner().invoke(build_cli(settings), ["certificates", "verify", str(good)])
+    if ON_POSTGRES:  # several hosts: a host with its own key is refused, as the server would be
+        assert result.exit_code == 3 and "LMS_SIGNING_KEY của máy này khác" in result.output
+    else:  # one host: the key set in the settings is the installation's, and it did not sign this
+        assert result.exit_code == 1 and "BỊ SỬA ĐỔI" in result.output

@@ -75,3 +75,42 @@ def _check_forms(page: str, path: str) -> int:
     for form in forms:
         assert re.search(r'name="csrf_token" value="[0-9a-f]{64}"', form), (path, form[:200])
     return len(forms)
+
+
+def test_public_forms_posted_without_a_token_come_back_with_the_input(client, db, settings):
+    from lms.core import services
+
+    places = make_places(db)
+    cases = {
+        "/signup": (_signup_data(places.villages[0].id), ["Phạm Thị Dung", "0933444555"]),
+        "/login": ({"phone": "0933 444 555", "password": PASSWORD}, ["0933 444 555"]),
+    }
+    with db.begin():
+        setup_token = services.create_setup_token(db)
+    cases[f"/setup/{setup_token}"] = ({"full_name": "Quản Trị Đầu Tiên", "phone": "0988777666",
+                                       "password": PASSWORD, "password_confirm": PASSWORD},
+                                      ["Quản Trị Đầu Tiên", "0988777666"])
+    for path, (data, kept) in cases.items():
+        for token in (None, "0" * 64):  # missing, or expired/forged
+            sent = dict(data) if token is None else {**data, "csrf_token": token}
+            response = client.post(path, data=sent)
+            assert response.status_code == 403, path
+            assert "Biểu mẫu đã hết hạn nên chưa được gửi" in text_of(response.text), path
+            for value in kept:
+                assert f'value="{value}"' in response.text, (path, value)
+            assert PASSWORD not in response.text, path
+            # The page carries a fresh token: sending it again works.
+            assert 'name="csrf_token"' in response.text
+    fresh(db)
+    assert db.exec(select(func.count()).select_from(User)).one()[0] == 0
+
+
+def test_only_the_public_forms_keep_input_on_an_expired_token(app):
+    from fastapi.routing import APIRoute
+
+    from lms.security import PUBLIC_FORM, app_routes, route_policy
+
+    public_forms = {route.path for route in app_routes(app) if isinstance(route.original_route, APIRoute)
+                    and getattr(route_policy(route), "name", None) == PUBLIC_FORM.name}
+    # Each of these is tested to write nothing and show the form again (tests/events for /e/).
+    assert public_forms == {"/signup", "/login", "/setup/{token}", "/e/{code}"}

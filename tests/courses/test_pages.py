@@ -149,6 +149,32 @@ def test_completing_every_lesson_raises_the_hook_once(install_plugins, make_sett
     assert enrolment.lessons_completed_at and enrolment.completed_at
 
 
+def test_the_last_lesson_records_completion_and_the_certificate_follows(client, db, tmp_path, learner):
+    from lms.core.models import OutboxEvent
+    from lms.plugins.certificates.models import Certificate
+    from lms.plugins.courses.models import Course
+
+    write_pack(tmp_path, "khoa-chung-nhan", lessons=["mot", "hai"], title="Khóa học có chứng nhận")
+    sync_dirs(db, [tmp_path])
+    login(client, learner.phone)
+    post_form(client, "/courses/khoa-chung-nhan/mot/done", {}, page="/courses/khoa-chung-nhan/mot")
+    fresh(db)
+    assert db.exec(select(OutboxEvent).where(OutboxEvent.name == "courses.completed")).scalars().all() == []
+    db.commit()
+    last = post_form(client, "/courses/khoa-chung-nhan/hai/done", {}, page="/courses/khoa-chung-nhan/hai")
+    assert last.status_code == 303
+    fresh(db)
+    course_id = db.exec(select(Course.id).where(Course.slug == "khoa-chung-nhan")).scalar_one()
+    [completed] = db.exec(select(OutboxEvent).where(OutboxEvent.name == "courses.completed")).scalars().all()
+    assert completed.payload == {"user_id": learner.id, "course_id": course_id}
+    # Delivered once the lesson's transaction committed, before the answer went out.
+    assert completed.delivered_at is not None and completed.last_error is None
+    certificate = db.exec(select(Certificate).where(Certificate.user_id == learner.id)).scalars().one()
+    assert certificate.course_id == course_id and certificate.revoked_at is None
+    db.commit()
+    assert "Khóa học có chứng nhận" in text_of(client.get("/my/certificates").text)
+
+
 def test_unknown_or_retired_lesson_is_not_found(client, db, tmp_path):
     write_pack(tmp_path, "khoa-thu")
     sync_dirs(db, [tmp_path])

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lms.hookspecs import hookimpl
-from lms.plugins import PluginMeta
+from lms.plugin_host import PluginMeta
 
 meta = PluginMeta(name="no_policy", label="Thiếu chính sách truy cập")
 router = APIRouter()

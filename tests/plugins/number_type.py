@@ -3,7 +3,7 @@
 from typing import Any
 
 from lms.hookspecs import hookimpl
-from lms.plugins import PluginMeta
+from lms.plugin_host import PluginMeta
 from lms.plugins.quiz.question_types import Explained, InvalidAnswer
 
 meta = PluginMeta(name="number_type", label="Câu hỏi nhập số", requires=["quiz"])

@@ -104,6 +104,29 @@ def test_save_leave_and_come_back(client, db, course, learner):
     assert db.exec(select(func.count()).select_from(QuizAttempt)).one()[0] == 1
 
 
+def test_saving_through_htmx_answers_with_the_time_only(client, db, course, learner):
+    login(client, learner.phone)
+    url = _start(client, course)
+    attempt = latest_attempt(db, learner.id)
+    response = client.post(url, data={"q0": answers_for(attempt)["q0"], "action": "save"},
+                           headers={"HX-Request": "true", "X-CSRF-Token": csrf(client, url)})
+    assert response.status_code == 200
+    assert re.fullmatch(r"Đã lưu câu trả lời lúc \d\d:\d\d\.", text_of(response.text))
+    assert set(latest_attempt(db, learner.id).answers) == {"0"}
+
+
+def test_an_overlong_answer_is_refused_and_not_echoed(client, db, course, learner):
+    login(client, learner.phone)
+    url = _start(client, course)
+    form = answers_for(latest_attempt(db, learner.id))
+    form["q0"] = "a" * 4000
+    response = _submit(client, url, form)
+    assert response.status_code == 422
+    assert "không thuộc câu hỏi này" in text_of(response.text) and "a" * 200 not in response.text
+    after = latest_attempt(db, learner.id)
+    assert after.submitted_at is None and after.answers == {}
+
+
 def test_unanswered_questions_are_named_and_answers_kept(client, db, course, learner):
     login(client, learner.phone)
     url = _start(client, course)

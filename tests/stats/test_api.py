@@ -1,8 +1,9 @@
 """The read-only JSON API: tokens created, shown once, used, revoked; scope; the OpenAPI document."""
 
 import re
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from lms.plugins.stats.models import ApiToken
 from lms.security import token_digest
@@ -54,7 +55,9 @@ def test_token_create_use_and_revoke(client, make_client, db, settings, tmp_path
     assert re.match(r"\d{4}-\d{2}-\d{2}$", weeks["rows"][0]["id"])
     bad = system.get("/api/stats/summary?from=31/02/2026", headers=auth)
     assert bad.status_code == 422 and bad.json()["errors"]["from"].startswith("Ngày không hợp lệ")
-    assert system.get("/api/stats/breakdown/tinh", headers=auth).status_code == 400
+    # A path that names no breakdown names nothing (the app's rule for paths since issue #11; was 400).
+    unknown = system.get("/api/stats/breakdown/tinh", headers=auth)
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "Không tìm thấy"
     listed = system.get("/api/stats/places", headers=auth).json()
     assert {c["name"] for c in listed} == {"Xã Minh Châu", "Xã Bên Kia"}
     assert "Chưa dùng" not in client.get("/stats/tokens").text  # last use recorded
@@ -93,6 +96,44 @@ def test_only_administrators_manage_tokens(client, db, settings):
     assert "Vui lòng đặt tên để biết mã này dùng cho hệ thống nào." in text_of(nameless.text)
     nowhere = post_form(client, "/stats/tokens", {"name": "Thử", "commune": "999"}, page="/stats/tokens")
     assert nowhere.status_code == 422 and "Xã/phường không có trong danh sách." in text_of(nowhere.text)
+    assert 'name="name" maxlength="80" value="Thử"' in nowhere.text  # what was typed stays
+    fresh(db)
+    assert db.exec(select(func.count()).select_from(ApiToken)).scalar() == 0  # nothing half-made
+    db.commit()
+
+
+def test_revoking_an_id_that_names_no_token_is_404(client, db, settings):
+    admin = make_user(db, settings, role="admin", audience=None)
+    login(client, admin.phone)
+    for token_id in ("12345", "0", "99999999999999999999999", "abc"):
+        response = post_form(client, f"/stats/tokens/{token_id}/revoke", {}, page="/stats/tokens")
+        assert response.status_code == 404, token_id
+        assert "Trang bạn tìm không có" in text_of(response.text)
+
+
+def test_last_use_is_written_at_most_once_an_hour(client, make_client, db, settings):
+    make_places(db)
+    admin = make_user(db, settings, role="admin", audience=None)
+    login(client, admin.phone)
+    secret = _create(client, "Cổng dữ liệu")
+    system, auth = make_client(), {"Authorization": f"Bearer {secret}"}
+
+    def last_used():
+        fresh(db)
+        value = db.exec(select(ApiToken.last_used_at)).scalar()
+        db.commit()
+        return value
+
+    assert last_used() is None
+    assert system.get("/api/stats/places", headers=auth).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert system.get("/api/stats/places", headers=auth).status_code == 200
+    assert last_used() == first  # within the hour: no write
+    db.execute(update(ApiToken).values(last_used_at=first - timedelta(hours=2)))
+    db.commit()
+    assert system.get("/api/stats/places", headers=auth).status_code == 200
+    assert last_used() >= first
 
 
 def test_a_session_cookie_is_not_an_api_token(client, db, settings):

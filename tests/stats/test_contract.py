@@ -1,20 +1,38 @@
 """The plugin contract: stats imports no other plugin; plugins give figures through the hook."""
 
+import ast
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 import lms.plugins.stats as stats_package
-from lms.plugins import flatten
+from lms.plugin_host import flatten
 from lms.stats_scope import Figure, StatsDimension, StatsPeriod, StatsScope, local_today
+
+OTHERS = ("courses", "quiz", "certificates", "events", "teams")
 
 
 def test_stats_imports_no_other_plugin():
     for path in Path(stats_package.__file__).parent.rglob("*.py"):
         source = path.read_text()
-        for other in ("courses", "quiz", "certificates", "events", "teams"):
+        for other in OTHERS:
             assert f"lms.plugins.{other}" not in source, f"{path.name} imports {other}"
+        # The text test above misses `from lms.plugins import courses`.
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "lms.plugins":
+                assert not {a.name for a in node.names} & set(OTHERS), f"{path.name} imports another plugin"
+
+
+def test_loading_every_stats_module_loads_no_other_plugin():
+    # In a fresh interpreter: this one has loaded every plugin already. Indirect imports count too.
+    code = ("import importlib, pkgutil, sys, lms.plugins.stats as s\n"
+            "for m in pkgutil.iter_modules(s.__path__): importlib.import_module('lms.plugins.stats.' + m.name)\n"
+            "print(sorted({k.split('.')[2] for k in sys.modules if k.startswith('lms.plugins.')}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['stats']"
 
 
 def test_each_plugin_gives_its_figures_as_facts(app, db):

@@ -194,3 +194,38 @@ def test_a_plugins_ready_value_appears_on_the_dashboard(install_plugins, make_se
         view = read(browser.get("/stats").text)
     # The test plugin answers 42 only to scope "all"; a real view is a StatsScope.
     assert view.figures["hello"] == "0"
+
+
+def test_a_target_for_another_commune_is_refused_and_nothing_is_written(client, db, settings):
+    places = make_places(db)
+    other = make_places(db, commune_name="Xã Bên Kia", villages=("Thôn Xa",))
+    staff = make_user(db, settings, role="staff", commune=places.commune, audience=None)
+    login(client, staff.phone)
+    target = {"audience": "nguoi-dan", "kind": "dang-ky", "value": "10"}
+    refused = post_form(client, "/stats/targets", {**target, "commune": str(other.commune.id)},
+                        page="/stats/targets")
+    assert refused.status_code == 404 and "Xã Bên Kia" not in refused.text
+    # A digit to str.isdigit() that int() refuses: a message, not an error page.
+    odd = post_form(client, "/stats/targets", {**target, "value": "²"}, page="/stats/targets")
+    assert odd.status_code == 422 and "Chỉ tiêu là số người, từ 1 trở lên." in text_of(odd.text)
+    fresh(db)
+    assert db.exec(select(Target)).scalars().all() == []
+    db.commit()
+    saved = post_form(client, "/stats/targets", target, page="/stats/targets")
+    assert saved.status_code == 303
+    fresh(db)
+    mine = db.exec(select(Target)).scalars().one()
+    db.commit()
+    assert (mine.commune_id, mine.value, mine.set_by_id) == (places.commune.id, 10, staff.id)
+    for target_id in ("0", "99999999999999999999999", str(mine.id + 1)):
+        gone = post_form(client, f"/stats/targets/{target_id}/delete", {}, page="/stats/targets")
+        assert gone.status_code == 404, target_id
+    assert post_form(client, f"/stats/targets/{mine.id}/delete", {"commune": str(other.commune.id)},
+                     page="/stats/targets").status_code == 404
+    fresh(db)
+    assert db.get(Target, mine.id) is not None
+    db.commit()
+    deleted = post_form(client, f"/stats/targets/{mine.id}/delete", {}, page="/stats/targets")
+    assert deleted.headers["location"] == f"/stats/targets?commune={places.commune.id}&saved=deleted"
+    after = text_of(client.get(deleted.headers["location"]).text)
+    assert "Đã xóa chỉ tiêu." in after and "Chưa có chỉ tiêu nào." in after

@@ -10,12 +10,13 @@ from typer.testing import CliRunner
 from lms import paths
 from lms.cli import build_cli
 from lms.core.models import Place, User
-from lms.plugins import build_plugin_manager
+from lms.db import read_session
+from lms.plugin_host import build_plugin_manager
 from lms.plugins.certificates.models import Certificate
 from lms.plugins.courses.models import LessonProgress
 from lms.plugins.events.models import Registration
 from lms.plugins.quiz.models import QuizAttempt
-from lms.plugins.stats import demo, summary
+from lms.plugins.stats import demo, services, summary
 from lms.plugins.stats.models import (
     ActiveDay,
     ActiveUser,
@@ -29,6 +30,8 @@ from lms.plugins.stats.models import (
 from lms.stats_scope import StatsPeriod, StatsScope, local_today
 from lms.text import fold
 from tests.courses.packtools import sync_dirs
+from tests.factories import fresh, login
+from tests.stats.statstools import build_town, read
 
 
 @pytest.fixture
@@ -132,6 +135,39 @@ def test_refresh_does_nothing_when_up_to_date(city, engine, settings, db):
     assert summary.refresh(engine, pm) == known
     db.rollback()
     assert db.exec(select(SummaryState.built_at)).scalar() == built
+
+
+def test_the_first_view_shows_what_its_own_refresh_just_summed(client, make_client, db, settings, tmp_path):
+    town = build_town(client, make_client, db, settings, tmp_path)
+    fresh(db)
+    assert db.exec(select(SummaryState)).first() is None  # no day summed yet: this view sums them
+    db.commit()
+    login(client, town.staff.phone)
+    view = read(client.get("/stats").text)
+    fresh(db)
+    days_until = db.exec(select(SummaryState.days_until)).scalar()
+    past_lessons = db.exec(select(func.sum(DayVillage.value)).where(
+        DayVillage.key == "courses.lessons_completed", DayVillage.commune_id == town.places.commune.id)).scalar()
+    db.commit()
+    assert summary._as_date(days_until) == summary.first_open_day()
+    assert past_lessons == 5  # an 2 and giang 1 on D20, binh 2 on D10
+    # Those 5 read back from the tables the same request filled, and today's 3 from the facts.
+    assert view.figures["courses.lessons_completed"] == "8"
+    assert view.figures["learners"] == "5" and view.figures["active_30"] == "4"
+
+
+def test_a_read_session_that_read_before_the_refresh_sees_its_sums(app, client, make_client, db, settings,
+                                                                   tmp_path):
+    build_town(client, make_client, db, settings, tmp_path)
+    with read_session(app.state.engine) as request_db:
+        # What the API's token check does before the view: a read on the request's session.
+        assert summary.reach(request_db).days_until is None
+        view = services.open_view(app.state.context, request_db, {}, commune_id=None, everywhere=True)
+        assert summary.reach(request_db).days_until == summary.first_open_day()
+    figures = {h.key: h.value for h in view.board.headline}
+    # The whole city: 9 lessons, 6 of them on past days (only in the summary tables now read).
+    assert figures["courses.lessons_completed"] == 9 and figures["learners"] == 6
+    assert figures["certificates.issued"] == 3
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """Teams, scoping, assisted enrolment with duplicates, in-person learning, login cards."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from lms.core.models import Consent, User
 from lms.plugins.courses.models import LessonProgress
 from lms.plugins.quiz.models import QuizAttempt
-from lms.plugins.teams.models import AssistedAttempt, LoginCard
+from lms.plugins.teams.models import LoginCard
 from tests.factories import csrf, fresh, login, make_places, make_user, post_form, text_of
 from tests.quiz.quiztools import answers_for, quiz_course
 from tests.teams.teamtools import team_setup
@@ -16,6 +18,25 @@ def _enrol(browser, team, **fields):
     data = {"full_name": "Nguyễn Thị Tư", "phone": "", "village_id": "", "audience": "nguoi-dan",
             "birth_year": "1948", "consent": "on", **fields}
     return post_form(browser, f"/teams/{team.id}/residents/new", data, page=f"/teams/{team.id}/residents/new")
+
+
+def _enrol_in_course(browser, db, resident_url, slug):
+    from lms.plugins.courses.models import Course
+
+    fresh(db)
+    course_id = db.exec(select(Course.id).where(Course.slug == slug)).scalar_one()
+    db.commit()
+    enrolled = post_form(browser, f"{resident_url}/enrol", {"course_id": str(course_id)}, page=resident_url)
+    assert enrolled.status_code == 303
+
+
+def _assisted_start(browser, resident_url, slug):
+    """The quiz plugin's button on the resident page: its form's action, posted as a browser does."""
+    page = browser.get(resident_url).text
+    resident_id = resident_url.rsplit("/", 1)[1]
+    found = re.search(rf'action="(/quiz/{slug}/assisted/{resident_id}/start)"', page)
+    assert found, "the resident page has no button to take the quiz with the resident"
+    return post_form(browser, found.group(1), {}, page=resident_url)
 
 
 def test_staff_make_a_team_and_members_become_team_members(client, db, settings, make_client):
@@ -65,6 +86,34 @@ def test_duplicates_are_caught_by_phone_or_name_year_village(client, db, setting
     assert len(db.exec(select(User).where(User.name_folded == "tran van bay")).scalars().all()) == 2
 
 
+def test_a_phone_registered_a_moment_ago_is_shown_not_half_written(client, db, settings, make_client,
+                                                                  monkeypatch):
+    setup = team_setup(client, db, settings, make_client)
+    make_user(db, settings, village=setup.places.villages[0], name="Trần Văn Bảy", phone="0988111222")
+    from lms.plugins.teams import services
+
+    real, calls = services.possible_duplicates, []
+
+    def blind_once(db, **kwargs):
+        # As if the other account was made between the check and the insert.
+        calls.append(kwargs["phone"])
+        return [] if len(calls) == 1 else real(db, **kwargs)
+
+    monkeypatch.setattr(services, "possible_duplicates", blind_once)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    response = _enrol(browser, setup.team, full_name="Người Khác", phone="0988 111 222",
+                      village_id=str(setup.places.villages[0].id))
+    assert response.status_code == 409 and len(calls) == 2
+    text = text_of(response.text)
+    assert "Trần Văn Bảy" in text and "cùng số điện thoại" in text and "Vẫn tạo người mới" not in text
+    assert 'value="Người Khác"' in response.text  # what the member typed is kept
+    fresh(db)
+    assert db.exec(select(User).where(User.full_name == "Người Khác")).scalars().all() == []
+    assert db.exec(select(Consent)).scalars().all() == []
+    db.commit()
+
+
 def test_a_member_sees_only_the_teams_residents(client, db, settings, make_client):
     setup = team_setup(client, db, settings, make_client)
     inside = make_user(db, settings, village=setup.places.villages[1], name="Người Trong Tổ")
@@ -81,7 +130,8 @@ def test_a_member_sees_only_the_teams_residents(client, db, settings, make_clien
     intruder = make_client()
     login(intruder, stranger_member.phone)
     for path in (f"/teams/{setup.team.id}", f"/teams/{setup.team.id}/residents",
-                 f"/teams/{setup.team.id}/residents/{inside.id}", f"/teams/{setup.team.id}/import"):
+                 f"/teams/{setup.team.id}/residents/{inside.id}", f"/teams/{setup.team.id}/import",
+                 "/teams/0", "/teams/abc", f"/teams/{setup.team.id}/residents/-1"):
         assert intruder.get(path).status_code == 404, path
     assert "Tổ công nghệ số thôn Đông" not in intruder.get("/teams").text
 
@@ -126,16 +176,19 @@ def test_in_person_lessons_and_a_quiz_are_attributed_to_the_member(client, db, s
     progress = db.exec(select(LessonProgress).where(LessonProgress.user_id == resident_id)).scalars().all()
     assert len(progress) == 2 and {p.confirmed_by_id for p in progress} == {setup.member.id}
     db.commit()
-    start = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url)
+    start = _assisted_start(browser, resident_url, slug)
+    assert start.status_code == 303
     attempt_url = start.headers["location"]
+    assert attempt_url.startswith(f"/quiz/{slug}/assisted/{resident_id}/attempts/")
     fresh(db)
     attempt = db.exec(select(QuizAttempt).where(QuizAttempt.user_id == resident_id)).scalars().one()
     db.commit()
     browser.post(attempt_url, data={**answers_for(attempt), "csrf_token": csrf(browser, attempt_url)})
     assert "100% — Đạt" in text_of(browser.get(attempt_url).text)
     fresh(db)
-    assisted = db.exec(select(AssistedAttempt)).scalars().one()
-    assert (assisted.attempt_id, assisted.member_id) == (attempt.id, setup.member.id)
+    attempt = db.get(QuizAttempt, attempt.id)
+    assert (attempt.user_id, attempt.helper_id) == (resident_id, setup.member.id)
+    db.commit()
     page = text_of(browser.get(resident_url).text)
     assert "Khóa học khoa-kiem-tra" in page and "Đã hoàn thành" in page and "100% (Đạt)" in page
 
@@ -222,12 +275,13 @@ def test_refusals_say_why_in_vietnamese(client, db, settings, make_client, tmp_p
     slug = quiz_course(db, tmp_path, quiz={**QUIZ, "cooldown_minutes": 60})
     resident_url = _enrol(browser, setup.team, village_id=str(setup.places.villages[0].id)
                           ).headers["location"].split("?")[0]
-    attempt_url = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url).headers["location"]
+    _enrol_in_course(browser, db, resident_url, slug)
+    attempt_url = _assisted_start(browser, resident_url, slug).headers["location"]
     browser.post(attempt_url, data={"csrf_token": csrf(browser, attempt_url), "q0": "x"})  # refused: nothing
     fresh(db)
     attempt = db.exec(select(QuizAttempt)).scalars().one()
     db.commit()
     browser.post(attempt_url, data={**answers_for(attempt, wrong={0, 1, 2, 3}),
                                     "csrf_token": csrf(browser, attempt_url)})
-    again = post_form(browser, f"{resident_url}/quiz/{slug}", {}, page=resident_url)
+    again = _assisted_start(browser, resident_url, slug)
     assert again.status_code == 429 and "Bạn cần chờ thêm 60 phút" in text_of(again.text)

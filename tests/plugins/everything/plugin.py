@@ -8,8 +8,9 @@ import typer
 from fastapi import APIRouter, Depends, Request
 
 from lms import security as access
+from lms.events import DomainEvent
 from lms.hookspecs import hookimpl
-from lms.plugins import NavItem, PluginMeta
+from lms.plugin_host import NavItem, PluginMeta
 from lms.templating import render
 
 HERE = Path(__file__).parent
@@ -86,6 +87,12 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
     if slot == "home":
         return [Markup('<section id="everything-home"><h2>Góc thử nghiệm</h2></section>')]
     return []
+
+
+@dataclass(frozen=True)
+class HelloSaid(DomainEvent):
+    name = "everything.hello_said"
+    words: str = ""
 
 
 @hookimpl
