@@ -215,3 +215,27 @@ def test_a_refusal_a_router_lets_through_is_shown_in_vietnamese(client, db, sett
                            headers={"HX-Request": "true", "X-CSRF-Token": csrf(client, "/staff")})
     assert fragment.status_code == 409
     assert "<html" not in fragment.text and "Xã đang khóa danh sách thôn." in fragment.text
+
+
+def test_rate_limits_count_the_client_behind_a_trusted_proxy(make_settings, engine):
+    def verify_as(app, forwarded_for: str) -> int:
+        with TestClient(app, client=("10.0.0.2", 40000)) as proxy:
+            return proxy.get("/c/HVS-2222-3333-4444-5555-6666", headers={"X-Forwarded-For": forwarded_for}
+                             ).status_code
+
+    behind = create_app(make_settings(trusted_proxies="10.0.0.0/8", verify_rate_limit=2))
+    assert [verify_as(behind, "203.0.113.7") for _ in range(3)] == [404, 404, 429]
+    assert verify_as(behind, "203.0.113.8") == 404  # another person behind the same proxy
+    # Trusting nobody (the default), every request is the proxy's own: one budget for all.
+    direct = create_app(make_settings(verify_rate_limit=2))
+    assert [verify_as(direct, f"203.0.113.{i}") for i in range(3)] == [404, 404, 429]
+
+
+def test_the_connection_pool_matches_the_thread_pool(make_settings):
+    from lms.db import make_engine
+
+    engine = make_engine(make_settings(worker_threads=7))
+    try:
+        assert engine.pool.size() == 9  # one connection per request thread, the deliverer, a spare
+    finally:
+        engine.dispose()
