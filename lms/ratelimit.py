@@ -19,12 +19,16 @@ def client_key(request: Request, scope: str) -> str:
     return hmac.new(secret.encode(), f"{scope}:{address}".encode(), hashlib.sha256).hexdigest()
 
 
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = int(now.timestamp()) // window_seconds * window_seconds
+    return datetime.fromtimestamp(epoch, tz=now.tzinfo)
+
+
 def hit(db: Session, *, key: str, limit: int, window_seconds: int = 60,
         now: datetime | None = None) -> bool:
     """Count one hit; False when the key is over `limit` in the current window."""
     now = now or utcnow()
-    epoch = int(now.timestamp()) // window_seconds * window_seconds
-    window = datetime.fromtimestamp(epoch, tz=now.tzinfo)
+    window = window_start(now, window_seconds)
     table = RateBucket.__table__
     if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

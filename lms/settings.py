@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(default=5, description="Failed log-ins before waiting.")
     login_window_minutes: int = Field(default=15, description="Window for counting failures.")
+    login_max_failures_per_client: int = Field(
+        default=20, description="Failed log-ins from one client address (any phone) before waiting.")
     argon2_time_cost: int = Field(default=3, description="argon2 rounds; raise to strengthen.")
     argon2_memory_cost: int = Field(default=65536, description="argon2 memory in KiB.")
     site_name: str = Field(default="Bình dân học vụ số", description="Name in the page header.")
@@ -83,6 +85,30 @@ class Settings(BaseSettings):
         default=30, ge=0,
         description="How often each worker delivers domain events still pending; 0: only at start.",
     )
+    # Recovering a forgotten password by a code sent by SMS (lms.core.recovery, plugin sms).
+    sms_gateway: str = Field(
+        default="", description="Gateway that sends codes: \"http\", \"dev\", \"none\" or a plugin's; empty: "
+                                "\"http\" when LMS_SMS_HTTP_URL is set, else \"dev\" if installed.")
+    sms_http_url: str = Field(default="", description="Provider's URL; {phone}, {phone84}, {text} are filled in.")
+    sms_http_method: str = Field(default="POST", description="HTTP method of the provider's API.")
+    sms_http_auth_header: str = Field(
+        default="", description="One header line sent with each request, e.g. \"Authorization: Bearer …\".")
+    sms_http_body: str = Field(
+        default='{"phone": "{phone}", "text": "{text}"}',
+        description="Request body; {phone}, {phone84}, {text} are escaped for the content type.")
+    sms_http_content_type: str = Field(default="application/json", description="Content-Type of the body.")
+    sms_http_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Wait for the provider.")
+    sms_http_success_text: str = Field(
+        default="", description="If set, a 2xx answer must also contain this text to count as sent.")
+    sms_recovery_text: str = Field(
+        default="Mã đặt lại mật khẩu {site}: {code}. Mã hết hạn sau 5 phút. Không đưa mã này cho ai.",
+        description="The message with the code ({code}, {site}); a provider's registered template.")
+    recovery_codes_per_phone: int = Field(default=3, ge=1, description="Codes per phone number per window.")
+    recovery_requests_per_client: int = Field(
+        default=10, ge=1, description="Code requests from one client address per window (any phone).")
+    recovery_tries_per_client: int = Field(
+        default=20, ge=1, description="Codes typed from one client address per window (any phone).")
+    recovery_window_minutes: int = Field(default=15, ge=1, description="Window for the recovery limits.")
 
     @field_validator("plugins_disable", "trusted_proxies", mode="before")
     @classmethod

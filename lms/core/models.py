@@ -135,3 +135,40 @@ class SharedKey(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=60)
     value: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PasswordLink(SQLModel, table=True):
+    """A one-time link to set a password: claiming an account, a reset, an invitation.
+
+    Only the token's digest is kept; the row is also the record of who issued it for whom."""
+
+    __tablename__ = "core_password_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    purpose: str = Field(max_length=16)  # claim | reset | invite
+    created_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = Field(default=None)
+    # A newer link for the same person, or a staff action, ends an unused one.
+    revoked_at: datetime | None = Field(default=None)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """The live code sent by SMS to recover a password: one per phone number (a new one replaces it).
+
+    Keyed by an HMAC of the phone, never the phone itself. A number without an account gets a
+    row too (user_id empty, a digest nobody can match), so typing codes for it answers exactly
+    as for a real account: tries left, then dead."""
+
+    __tablename__ = "core_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone_digest: str = Field(max_length=64, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="core_user.id", index=True)
+    code_digest: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    tries_left: int = Field(default=5)

@@ -12,9 +12,11 @@ from lms.context import context_of
 from lms.core import services
 from lms.core.models import Consent, Place, User
 from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
+from lms.core.staff_accounts_services import link_record
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
 from lms.forms import FormValues, ObjectId, checkbox, safe_next
+from lms.ratelimit import client_key
 from lms.security import ROLE_LABELS
 from lms.templating import render
 from lms.text import fold
@@ -38,6 +40,14 @@ def _see_other(url: str) -> RedirectResponse:
 @router.get("/", dependencies=[access.PUBLIC_ROUTE])
 def home(request: Request) -> Any:
     return render(request, "core/home.html", {"audiences": AUDIENCES})
+
+
+@router.get("/favicon.ico", dependencies=[access.PUBLIC_ROUTE], include_in_schema=False)
+def favicon(request: Request) -> Any:
+    # Browsers ask here wherever a page links no icon (PDF, JSON, CSV views); not permanent,
+    # so a changed icon's new hashed name is picked up.
+    return RedirectResponse(request.app.state.static.url("img/favicon.svg"), status_code=302,
+                            headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/healthz", dependencies=[access.PUBLIC_ROUTE])
@@ -111,12 +121,13 @@ def login_submit(request: Request, values: FormValues) -> Any:
     try:
         _user, token = services.log_in(context_of(request), phone_raw=values.get("phone", ""),
                                        password=values.get("password", ""),
-                                       old_session=request.state.session_token)
+                                       old_session=request.state.session_token,
+                                       client=client_key(request, "login"))
     except FormErrors as exc:
         return render(request, "core/login.html", {"values": _without_passwords(values), "errors": exc.errors},
                       status_code=422)
     except ServiceError as exc:
-        status = 429 if exc.code == "throttled" else 422
+        status = exc.status if exc.code == "throttled" else 422
         return render(request, "core/login.html",
                       {"values": _without_passwords(values), "errors": {"form": exc.message}}, status_code=status)
     response = _see_other(safe_next(values.get("next"), "/account"))
@@ -148,6 +159,7 @@ def account(request: Request, user: User = Depends(access.signed_in),
         "consent_texts": CONSENT_TEXTS, "audiences": AUDIENCES, "role_labels": ROLE_LABELS,
         "welcome": request.query_params.get("welcome") == "1",
         "changed": request.query_params.get("changed") == "1",
+        "password_set": request.query_params.get("password_set") == "1",
     })
 
 
@@ -165,6 +177,51 @@ def password_submit(request: Request, values: FormValues, user: User = Depends(a
         return render(request, "core/password.html", {"errors": exc.errors}, status_code=422)
     response = _see_other("/account?changed=1")
     _session_cookie(response, request, token)
+    return response
+
+
+# --- One-time password links (claim, reset, invitation) ------------------------
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def masked_phone(phone: str | None) -> str:
+    return f"••• ••• {phone[-4:]}" if phone else ""
+
+
+def _link_page(request: Request, db: Session, token: str, errors: dict[str, str] | None = None,
+               status: int = 200) -> Any:
+    found = services.password_link(db, token)
+    if found is None:
+        return render(request, "core/password_link.html", {"gone": services.LINK_GONE}, status_code=404,
+                      headers=NO_STORE)
+    link, person = found
+    return render(request, "core/password_link.html", {
+        "link": link, "person": person, "masked_phone": masked_phone(person.phone), "token": token,
+        "errors": errors or {}, "gone": None}, status_code=status, headers=NO_STORE)
+
+
+@router.get("/password/{token}", dependencies=[access.PUBLIC_ROUTE])
+def password_link_form(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    return _link_page(request, db, token)
+
+
+@router.post("/password/{token}", dependencies=[access.PUBLIC_FORM_ROUTE])
+def password_link_submit(request: Request, token: str, values: FormValues,
+                         db: Session = Depends(get_session)) -> Any:
+    if access.expired_form(request):
+        return _link_page(request, db, token, {"form": access.EXPIRED_FORM}, status=403)
+    try:
+        _user, session_token = services.set_password_by_link(
+            context_of(request), token=token, new=values.get("new", ""), confirm=values.get("confirm", ""))
+    except FormErrors as exc:
+        return _link_page(request, db, token, exc.errors, status=422)
+    except ServiceError as exc:
+        if exc.code != "link_gone":
+            raise
+        return _link_page(request, db, token)
+    response = _see_other("/account?password_set=1")
+    _session_cookie(response, request, session_token)
     return response
 
 
@@ -359,6 +416,7 @@ def _user_page(request: Request, db: Session, actor: User, target: User,
         "target": target, "village": village, "role_labels": ROLE_LABELS, "audiences": AUDIENCES,
         "allowed_roles": allowed, "communes": _all_communes(db, actor), "error": error,
         "saved": request.query_params.get("saved"),
+        "password_links": link_record(db, user_id=target.id),
     }, status_code=status)
 
 

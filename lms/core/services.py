@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from passlib.context import CryptContext
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -15,6 +15,7 @@ from lms.context import Context
 from lms.core.models import (
     Consent,
     LoginFailure,
+    PasswordLink,
     Place,
     SetupToken,
     User,
@@ -215,8 +216,11 @@ def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
         errors["password"] = problem
     if not data.consent:
         errors["consent"] = "Bạn cần đồng ý để chúng tôi lưu thông tin và tạo tài khoản."
-    if phone and "phone" not in errors and phone_taken(db, phone):
-        errors["phone"] = PHONE_TAKEN_SIGNUP
+    if phone and "phone" not in errors:
+        existing = learner_by_phone(db, phone)
+        if existing is not None:
+            # Made for them at an event or by a team: offer to claim it (with a proof), not a refusal.
+            errors["phone"] = PHONE_UNCLAIMED if not existing.password_hash else PHONE_TAKEN_SIGNUP
     if errors:
         raise FormErrors(errors)
     assert village is not None and name and phone
@@ -229,8 +233,12 @@ def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
         raise
 
 
-PHONE_TAKEN_SIGNUP = ("Số điện thoại này đã có tài khoản. Hãy đăng nhập, hoặc nhờ cán bộ xã hỗ trợ "
-                      "nếu bạn quên mật khẩu.")
+PHONE_TAKEN_SIGNUP = ("Số điện thoại này đã có tài khoản. Hãy đăng nhập, hoặc bấm “Quên mật khẩu” "
+                      "ở trang đăng nhập nếu bạn quên mật khẩu.")
+PHONE_UNCLAIMED = ("Số này đã có tài khoản, được tạo khi bạn đăng ký sự kiện hoặc được tổ công nghệ số giúp, "
+                   "nhưng chưa có mật khẩu. Bạn không cần đăng ký lại: mở vé sự kiện và bấm “Đặt mật khẩu để học "
+                   "tiếp”, hoặc nhận mã qua tin nhắn ở “Quên mật khẩu”, hoặc nhờ tổ công nghệ số/cán bộ xã cấp "
+                   "liên kết đặt mật khẩu.")
 
 
 def phone_taken(db: Session, phone: str) -> bool:
@@ -346,8 +354,25 @@ def login_wait(db: Session, *, phone: str, settings: Settings, now: datetime) ->
     return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
 
 
-def authenticate(db: Session, *, phone_raw: str, password: str, settings: Settings) -> User:
-    """The user for these credentials; failures are counted per phone number."""
+CLIENT_THROTTLED = ("Thiết bị này đã đăng nhập sai quá nhiều lần. Vui lòng chờ {minutes} phút rồi thử lại, "
+                    "hoặc nhờ cán bộ xã hỗ trợ.")
+
+
+def _client_failures(db: Session, *, client: str, settings: Settings, now: datetime) -> int:
+    """Failed log-ins from one client address in the current window (any phone number)."""
+    from lms.core.models import RateBucket
+    from lms.ratelimit import window_start
+
+    start = window_start(now, settings.login_window_minutes * 60)
+    return db.exec(select(RateBucket.hits).where(RateBucket.key == client,
+                                                 RateBucket.window_start == start)).scalar() or 0
+
+
+def authenticate(db: Session, *, phone_raw: str, password: str, settings: Settings,
+                 client: str | None = None) -> User:
+    """The user for these credentials; failures are counted per phone number and, when
+    `client` (a keyed digest of the address) is given, per client: one device trying many
+    phones with a guessed password (password spraying) is slowed down too."""
     try:
         phone = normalize_phone(phone_raw)
     except InvalidInput as exc:
@@ -357,8 +382,11 @@ def authenticate(db: Session, *, phone_raw: str, password: str, settings: Settin
     if wait:
         raise ServiceError(
             "throttled",
-            f"Bạn đã đăng nhập sai nhiều lần. Vui lòng chờ {wait} phút rồi thử lại.",
+            f"Bạn đã đăng nhập sai nhiều lần. Vui lòng chờ {wait} phút rồi thử lại.", 429,
         )
+    if client and _client_failures(db, client=client, settings=settings, now=now) \
+            >= settings.login_max_failures_per_client:
+        raise ServiceError("throttled", CLIENT_THROTTLED.format(minutes=settings.login_window_minutes), 429)
     context = password_context(settings)
     user = db.exec(select(User).where(User.phone == phone)).scalars().first()
     password = nfc(password)
@@ -371,6 +399,11 @@ def authenticate(db: Session, *, phone_raw: str, password: str, settings: Settin
     if not ok:
         db.add(LoginFailure(phone_digest=_phone_digest(settings.resolved_secret_key(), phone),
                             failed_at=now))
+        if client:
+            from lms.ratelimit import hit
+
+            hit(db, key=client, limit=settings.login_max_failures_per_client,
+                window_seconds=settings.login_window_minutes * 60, now=now)
         raise ServiceError("bad_credentials", "Số điện thoại hoặc mật khẩu không đúng.")
     assert user is not None
     if new_hash:
@@ -444,6 +477,9 @@ def set_role(db: Session, *, actor: User, target: User, role: str, commune_id: i
         if commune is None or commune.kind != "commune":
             raise ServiceError("commune_required", "Cần chọn xã/phường cho vai trò này.")
         target.commune_id = commune_id
+    if target.role != role:
+        # What the person may see has changed: pages open elsewhere must not keep the old rights.
+        end_all_sessions(db, user_id=target.id)  # type: ignore[arg-type]
     target.role = role
     db.add(target)
     return target
@@ -520,7 +556,8 @@ def sign_up(ctx: Context, *, data: SignupInput) -> tuple[User, str]:
     return user, token
 
 
-def log_in(ctx: Context, *, phone_raw: str, password: str, old_session: str | None) -> tuple[User, str]:
+def log_in(ctx: Context, *, phone_raw: str, password: str, old_session: str | None,
+           client: str | None = None) -> tuple[User, str]:
     """Check the credentials and start a session (ending the browser's old one).
 
     A failed attempt is counted and committed before the refusal is raised: throttling
@@ -528,7 +565,8 @@ def log_in(ctx: Context, *, phone_raw: str, password: str, old_session: str | No
     refused: ServiceError | None = None
     with ctx.transaction() as db:
         try:
-            user = authenticate(db, phone_raw=phone_raw, password=password, settings=ctx.settings)
+            user = authenticate(db, phone_raw=phone_raw, password=password, settings=ctx.settings,
+                                client=client)
         except FormErrors:
             raise
         except ServiceError as exc:
@@ -604,3 +642,75 @@ def change_role(ctx: Context, *, actor: User, target_id: int, role: str, commune
 def end_sessions_of(ctx: Context, *, user_id: int) -> int:
     with ctx.transaction() as db:
         return end_all_sessions(db, user_id=user_id)
+
+
+# --- One-time password links: claim an account, reset, invitation ------------------------
+
+LINK_PURPOSES = {"claim": "Nhận tài khoản", "reset": "Đặt lại mật khẩu", "invite": "Lời mời"}
+LINK_HOURS = {"claim": 1, "reset": 72, "invite": 72}
+
+
+def issue_password_link(db: Session, *, user: User, purpose: str, created_by: User | None = None,
+                        hours: int | None = None) -> str:
+    """A new one-time link (256-bit token, only its digest stored) to set this person's password.
+
+    Earlier unused links of the same person stop working: only the newest one printed or sent
+    is valid. Runs in the caller's transaction; returns the token for the URL /password/<token>."""
+    if purpose not in LINK_PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    now = utcnow()
+    db.execute(update(PasswordLink).where(
+        PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None),
+        PasswordLink.revoked_at.is_(None)).values(revoked_at=now))
+    token = new_token(32)
+    db.add(PasswordLink(digest=token_digest(token), user_id=user.id, purpose=purpose,
+                        created_by_id=created_by.id if created_by else None, created_at=now,
+                        expires_at=now + timedelta(hours=hours or LINK_HOURS[purpose])))
+    return token
+
+
+def password_link(db: Session, token: str) -> tuple[PasswordLink, User] | None:
+    """The valid (unused, unrevoked, unexpired) link behind a token and its person, or None."""
+    if not token or len(token) > 100:
+        return None
+    row = db.exec(select(PasswordLink, User).join(User, User.id == PasswordLink.user_id).where(
+        PasswordLink.digest == token_digest(token), PasswordLink.used_at.is_(None),
+        PasswordLink.revoked_at.is_(None), PasswordLink.expires_at > utcnow(),
+        User.active.is_(True))).first()
+    return (row[0], row[1]) if row else None
+
+
+LINK_GONE = ("Liên kết đặt mật khẩu này đã hết hạn hoặc đã được dùng. Hãy nhờ tổ công nghệ số "
+             "hoặc cán bộ xã cấp liên kết mới, hoặc dùng “Quên mật khẩu” để nhận mã.")
+
+
+def set_password_by_link(ctx: Context, *, token: str, new: str, confirm: str) -> tuple[User, str]:
+    """Set the password through a one-time link: used once, every other session ends, and this
+    browser is signed in (the session token is returned)."""
+    with ctx.transaction() as db:
+        found = password_link(db, token)
+        if found is None:
+            raise ServiceError("link_gone", LINK_GONE, 404)
+        link, user = found
+        problem = check_new_password(nfc(new), nfc(confirm), user.phone)
+        if problem:
+            raise FormErrors({"new": problem})
+        # Conditional on still being unused: two taps on one link set the password once.
+        used = db.execute(update(PasswordLink).where(
+            PasswordLink.id == link.id, PasswordLink.used_at.is_(None)).values(used_at=utcnow()))
+        if not used.rowcount:
+            raise ServiceError("link_gone", LINK_GONE, 404)
+        user.password_hash = password_context(ctx.settings).hash(nfc(new))
+        user.password_changed_at = utcnow()
+        db.add(user)
+        end_all_sessions(db, user_id=user.id)  # type: ignore[arg-type]
+        return user, start_session(db, user=user, settings=ctx.settings)
+
+
+def links_issued_for(db: Session, *, user_id: int, limit: int = 20) -> list[tuple[PasswordLink, str]]:
+    """Who issued which link for this person, newest first (the record staff can see)."""
+    rows = db.exec(select(PasswordLink, User.full_name)
+                   .join(User, User.id == PasswordLink.created_by_id, isouter=True)
+                   .where(PasswordLink.user_id == user_id)
+                   .order_by(PasswordLink.created_at.desc()).limit(limit)).all()
+    return [(link, name or "Chính người dùng") for link, name in rows]

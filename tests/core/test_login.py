@@ -170,4 +170,38 @@ def test_role_change_takes_effect_on_the_next_request(client, db, settings, make
     response = post_form(client, f"/staff/users/{staff.id}/role", {"role": "learner"},
                          page=f"/staff/users/{staff.id}")
     assert response.status_code == 303
-    assert staff_browser.get("/staff").status_code == 403
+    # Demoted: signed out at once (issue #12), so the old rights end with the next request.
+    assert staff_browser.get("/staff").status_code == 303
+
+
+def test_one_client_trying_many_phones_is_slowed_down(make_settings, engine, db):
+    places = make_places(db)
+    victims = [make_user(db, make_settings(), village=places.villages[0], name=f"Người Thử {chr(65 + i)}")
+               for i in range(5)]
+    app = create_app(make_settings(login_max_failures_per_client=3))
+    with TestClient(app, follow_redirects=False) as sprayer:
+        answers = [post_form(sprayer, "/login", {"phone": v.phone, "password": "matkhau2026!"}, page="/login")
+                   for v in victims[:3]]
+        assert [a.status_code for a in answers] == [422, 422, 422]
+        # Every phone has failed only once, yet this device now waits, even with a right password.
+        blocked = post_form(sprayer, "/login", {"phone": victims[3].phone, "password": PASSWORD}, page="/login")
+        assert blocked.status_code == 429 and "Thiết bị này đã đăng nhập sai quá nhiều lần" in text_of(blocked.text)
+    with TestClient(app, follow_redirects=False, client=("192.0.2.9", 5000)) as neighbour:
+        # Another device is not affected.
+        assert post_form(neighbour, "/login", {"phone": victims[4].phone, "password": PASSWORD},
+                         page="/login").status_code == 303
+
+
+def test_a_role_change_ends_the_persons_sessions(client, db, settings, make_client):
+    places = make_places(db)
+    member = make_user(db, settings, role="team_member", commune=places.commune, village=places.villages[0])
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    theirs = make_client()
+    login(theirs, member.phone)
+    assert theirs.get("/teams").status_code == 200
+    login(client, staff.phone)
+    changed = post_form(client, f"/staff/users/{member.id}/role", {"role": "learner"}, page="/staff")
+    assert changed.status_code == 303
+    assert theirs.get("/teams").status_code == 303  # signed out: log in again with the new rights
+    assert _sessions(db, member.id) == 0
+    assert client.get("/staff").status_code == 200  # the staff member's own session stays

@@ -133,8 +133,10 @@ def test_health_answers_while_a_registration_waits_for_a_lock(live_server, clien
     waiting.join(30)
     browser.close()
     assert answers == [303]
-    assert statistics.median(timings) < 0.1, timings
-    assert max(timings) < 0.5, timings
+    # A worker blocked by the lock would answer none of them until it is released (seconds);
+    # the fastest probe shows the worker's own speed, the slowest the machine's load.
+    assert min(timings) < 0.1, timings
+    assert max(timings) < 0.5 and statistics.median(timings) < 0.25, timings
 
 
 def test_a_lock_held_past_the_timeout_says_busy_try_again(live_server, client, db, settings, engine):

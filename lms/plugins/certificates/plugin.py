@@ -42,8 +42,15 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
 
     if slot == "home":
         return [Markup('<p class="muted">Có mã chứng nhận? <a href="/c">Kiểm tra chứng nhận</a>.</p>')]
-    if slot == "account":
-        return [Markup('<p><a class="btn secondary" href="/my/certificates">Chứng nhận của tôi</a></p>')]
+    if slot == "account" and user is not None:
+        from lms.db import read_session
+        from lms.plugins.certificates import services
+
+        with read_session(request.app.state.engine) as db:
+            rows = [(c, services.display_code(c.code)) for c in services.of_learner(db, user_id=user.id)]
+        template = request.app.state.templates.get_template("certificates/account_section.html")
+        # An autoescaping template's output is already safe HTML.
+        return [Markup(template.render(rows=rows[:5]))]  # noqa: S704
     return []
 
 

@@ -23,6 +23,26 @@ def nav_items(request: Any, user: Any) -> list[NavItem]:
 
 
 @hookimpl
+def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
+    """The person's tickets on their account page, the QR of those still to come."""
+    if slot != "account" or user is None:
+        return []
+    from markupsafe import Markup
+
+    from lms.db import read_session, utcnow
+    from lms.plugins.events import services
+    from lms.plugins.events.router import ticket_url
+    from lms.qr import qr_svg
+
+    with read_session(request.app.state.engine) as db:
+        tickets = services.tickets_of(db, user_id=user.id)
+    now = utcnow()
+    rows = [(r, e, qr_svg(ticket_url(request, r.token)) if e.ends_at > now else None) for r, e in tickets[:5]]
+    template = request.app.state.templates.get_template("events/account_section.html")
+    return [Markup(template.render(tickets=rows))]  # noqa: S704 - autoescaped template output
+
+
+@hookimpl
 def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.events.figures import stats_figures as figures
 

@@ -361,6 +361,10 @@ def register_submit(request: Request, code: str, values: FormValues, db: Session
 
 @router.get("/t/{token}", dependencies=[access.PUBLIC_ROUTE])
 def ticket_page(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    return _ticket(request, db, token)
+
+
+def _ticket(request: Request, db: Session, token: str, claim_error: str | None = None, status: int = 200) -> Any:
     registration = services.ticket(db, token)
     if registration is None:
         raise HTTPException(404)
@@ -372,4 +376,18 @@ def ticket_page(request: Request, token: str, db: Session = Depends(get_session)
         "qr": qr_svg(ticket_url(request, registration.token)), "kinds": KINDS,
         "courses": [c for c in cat.courses if c.id in course_ids],
         "new": request.query_params.get("new") == "1", "again": request.query_params.get("again") == "1",
-    }, headers={"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+        "claimable": services.claimable(db, registration), "claim_error": claim_error,
+    }, status_code=status, headers={"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
+
+
+@router.post("/t/{token}/claim", dependencies=[access.PUBLIC_ROUTE])
+def ticket_claim(request: Request, token: str, db: Session = Depends(get_session)) -> Any:
+    """Set a password for the account the registration made: the ticket is the proof."""
+    try:
+        link = services.claim_account(context_of(request), ticket_token=token)
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        return _ticket(request, db, token, claim_error=exc.message, status=exc.status)
+    return RedirectResponse(f"/password/{link}", status_code=303,
+                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

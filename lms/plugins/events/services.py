@@ -543,3 +543,35 @@ def attendance_xlsx(report: Attendance, *, title: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- Claiming the account a registration made --------------------------------------
+
+
+def claimable(db: Session, registration: Registration) -> bool:
+    """The ticket's account was made at the event and has no password yet."""
+    person = db.get(User, registration.user_id) if registration.user_id else None
+    return person is not None and person.active and person.role == "learner" and not person.password_hash
+
+
+def claim_account(ctx: Context, *, ticket_token: str) -> str:
+    """The ticket proves possession (a 192-bit token only its holder has): a one-time link to
+    set the account's password. Knowing the phone number alone is never enough."""
+    with ctx.transaction() as db:
+        registration = ticket(db, ticket_token)
+        if registration is None:
+            raise NotFound()
+        person = db.get(User, registration.user_id) if registration.user_id else None
+        if person is None or not person.active or person.role != "learner":
+            raise NotFound()
+        if person.password_hash:
+            raise ServiceError("has_password", "Tài khoản này đã có mật khẩu. Hãy đăng nhập bằng số điện "
+                                               "thoại và mật khẩu; nếu quên, bấm “Quên mật khẩu”.", 409)
+        return core.issue_password_link(db, user=person, purpose="claim")
+
+
+def tickets_of(db: Session, *, user_id: int) -> list[tuple[Registration, Event]]:
+    """A person's tickets, the coming events first."""
+    rows = db.exec(select(Registration, Event).join(Event, Event.id == Registration.event_id)
+                   .where(Registration.user_id == user_id).order_by(Event.starts_at.desc())).all()
+    return [(r, e) for r, e in rows]
