@@ -69,3 +69,14 @@ def on_event(event: Any, context: Any) -> None:
 @hookspec
 def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
     """Return HTML (markupsafe.Markup) to show in a named slot of a core page: "home", "account"."""
+
+
+@hookspec
+def sms_gateways(context: Any) -> list[Any]:
+    """Return gateways that send a text message (SMS, Zalo ZNS) to a phone number.
+
+    A gateway has `name` (what LMS_SMS_GATEWAY selects), `label`, and `send(phone, text)`,
+    which returns once the provider took the message and otherwise raises (a
+    lms.errors.ServiceError's message is shown to the person). `phone` is the canonical
+    0xxxxxxxxx form. Never log the phone, the text or credentials. `context` is an
+    lms.context.Context (settings; `transaction()` for a gateway that stores messages)."""

@@ -10,9 +10,11 @@ meta = PluginMeta(name="core", label="Lõi hệ thống")
 
 @hookimpl
 def register_routers() -> list[Any]:
+    from lms.core.recovery import router as recovery
     from lms.core.router import router
+    from lms.core.staff_accounts import router as staff_accounts
 
-    return [router]
+    return [router, recovery, staff_accounts]
 
 
 @hookimpl

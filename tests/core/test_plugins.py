@@ -104,6 +104,24 @@ def check_page_sections(app, **_):
     assert "everything-home" not in account_free
 
 
+def check_sms_gateways(settings, **_):
+    import re
+
+    from sqlmodel import Session
+
+    from tests.factories import post_form
+    from tests.plugins.everything import plugin
+
+    app = create_app(settings.model_copy(update={"sms_gateway": "everything"}))
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        user = make_user(db, settings)
+    with TestClient(app, follow_redirects=False) as client:
+        page = post_form(client, "/forgot", {"phone": user.phone}, page="/forgot")
+    assert page.status_code == 200, page.text
+    phone, text = plugin.sent_messages[-1]
+    assert phone == user.phone and re.search(r"\b\d{6}\b", text)
+
+
 HOOK_CHECKS = {
     "page_sections": check_page_sections,
     "register_routers": check_register_routers,
@@ -115,6 +133,7 @@ HOOK_CHECKS = {
     "course_pack_dirs": check_course_pack_dirs,
     "stats_figures": check_stats_figures,
     "on_event": check_on_event,
+    "sms_gateways": check_sms_gateways,
 }
 
 

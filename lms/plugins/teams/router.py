@@ -13,6 +13,7 @@ from lms import security as access
 from lms.context import context_of
 from lms.core import services as core
 from lms.core.models import Place, User
+from lms.core.staff_accounts_services import link_record
 from lms.db import get_session
 from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import FormFields, FormLists, FormValues, ObjectId, checkbox
@@ -63,9 +64,11 @@ def _commune_villages(db: Session, commune_id: int | None) -> list[Place]:
 
 def _list_page(request: Request, db: Session, user: User, *, values: dict | None = None,
                errors: dict | None = None, status: int = 200) -> Any:
+    # An admin picks the commune: every commune with its villages, each in its own group.
+    by_commune = core.village_choices(db) if user.role == "admin" else []
     return render(request, "teams/list.html", {
         "teams": services.teams_visible_to(db, user), "villages": _commune_villages(db, user.commune_id),
-        "values": values or {}, "errors": errors or {}}, status_code=status)
+        "by_commune": by_commune, "values": values or {}, "errors": errors or {}}, status_code=status)
 
 
 @router.get("/teams")
@@ -79,11 +82,13 @@ def team_create(request: Request, lists: FormLists, user: User = Depends(access.
                 db: Session = Depends(get_session)) -> Any:
     name = _first(lists, "name")[:200]
     villages = lists.get("villages", [])
+    commune_id = _first(lists, "commune_id")[:12]
     try:
-        team = services.create_team(context_of(request), actor=user, name=name, village_ids_raw=villages)
+        team = services.create_team(context_of(request), actor=user, name=name, village_ids_raw=villages,
+                                    commune_id_raw=commune_id)
     except FormErrors as exc:
-        return _list_page(request, db, user, values={"name": name, "villages": villages}, errors=exc.errors,
-                          status=422)
+        return _list_page(request, db, user, values={"name": name, "villages": villages, "commune_id": commune_id},
+                          errors=exc.errors, status=422)
     return _see(f"/teams/{team.id}?saved=1")
 
 
@@ -210,6 +215,7 @@ def _resident_context(request: Request, db: Session, user: User, team: Any, pers
             "sections": services.resident_sections(request.app.state.pm, request=request, db=db, person=person,
                                                    helper=user),
             "card": services.active_card(db, person.id), "audiences": core.AUDIENCES,
+            "password_links": link_record(db, user_id=person.id, limit=5),
             "new": request.query_params.get("new") == "1", "saved": request.query_params.get("saved")}
 
 
@@ -242,13 +248,29 @@ def resident_lessons(request: Request, team_id: ObjectId, user_id: ObjectId, lis
 # --- Login cards -----------------------------------------------------------------------
 
 
-@router.post("/teams/{team_id}/residents/{user_id}/card")
-def card_issue(request: Request, team_id: ObjectId, user_id: ObjectId, user: User = Depends(access.team)) -> Any:
-    card = services.issue_card(context_of(request), member=user, team_id=team_id, resident_id=user_id)
-    url = f"{request.app.state.settings.base_url.rstrip('/')}/k/{card.token}"
-    return render(request, "teams/card.html", {"team": card.team, "person": card.person, "qr": qr_svg(url),
+def _card_page(request: Request, card: services.IssuedCard) -> Any:
+    base = request.app.state.settings.base_url.rstrip("/")
+    qr = qr_svg(f"{base}/k/{card.token}") if card.token else None
+    reset_qr = qr_svg(f"{base}/password/{card.reset_token}") if card.reset_token else None
+    return render(request, "teams/card.html", {"team": card.team, "person": card.person, "qr": qr,
+                                               "reset_qr": reset_qr, "reset_expires_at": card.reset_expires_at,
                                                "village": card.village},
-                  headers={"Cache-Control": "no-store"})
+                  headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
+@router.post("/teams/{team_id}/residents/{user_id}/card")
+def card_issue(request: Request, team_id: ObjectId, user_id: ObjectId, values: FormValues,
+               user: User = Depends(access.team)) -> Any:
+    card = services.issue_card(context_of(request), member=user, team_id=team_id, resident_id=user_id,
+                               with_reset=checkbox(values, "with_reset"))
+    return _card_page(request, card)
+
+
+@router.post("/teams/{team_id}/residents/{user_id}/reset")
+def reset_issue(request: Request, team_id: ObjectId, user_id: ObjectId, user: User = Depends(access.team)) -> Any:
+    # Staff, admins and people of other villages are refused by the service (403/404), nothing written.
+    card = services.issue_reset(context_of(request), member=user, team_id=team_id, resident_id=user_id)
+    return _card_page(request, card)
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/card/revoke")

@@ -169,13 +169,26 @@ def remove_member(db: Session, *, team: Team, user_id: int) -> None:
     db.execute(delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user_id))
 
 
-def create_team(ctx: Context, *, actor: User, name: str, village_ids_raw: list[str]) -> Team:
-    """A new team of the staff member's commune."""
+def create_team(ctx: Context, *, actor: User, name: str, village_ids_raw: list[str],
+                commune_id_raw: str = "") -> Team:
+    """A new team of the staff member's commune, or of the commune an admin picked."""
     with ctx.transaction() as db:
-        commune = db.get(Place, actor.commune_id) if actor.commune_id else None
-        if commune is None or commune.kind != "commune":
-            raise NotFound()
+        if actor.role == "admin":
+            commune = _picked_commune(db, commune_id_raw)
+            if commune is None:
+                raise FormErrors({"commune_id": "Chọn xã/phường của tổ."})
+        else:
+            commune = db.get(Place, actor.commune_id) if actor.commune_id else None
+            if commune is None or commune.kind != "commune":
+                raise NotFound()
         return save_team(db, commune=commune, name=name, village_ids_raw=village_ids_raw)
+
+
+def _picked_commune(db: Session, raw: str) -> Place | None:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        return None
+    commune = db.get(Place, int(raw))
+    return commune if commune is not None and commune.kind == "commune" and commune.active else None
 
 
 def update_team(ctx: Context, *, actor: User, team_id: int, name: str, village_ids_raw: list[str]) -> Team:
@@ -434,14 +447,36 @@ def confirm_lessons(ctx: Context, *, member: User, team_id: int, resident_id: in
 
 @dataclass
 class IssuedCard:
-    token: str  # exists only on the printed card: the database keeps its digest
+    token: str | None  # exists only on the printed card: the database keeps its digest
     team: Team
     person: User
     village: Place | None
+    # A one-time link to set the password (/password/<token>), printed on the same card.
+    reset_token: str | None = None
+    reset_expires_at: datetime | None = None
 
 
-def issue_card(ctx: Context, *, member: User, team_id: int, resident_id: int) -> IssuedCard:
-    """A new card (the old ones stop working at once)."""
+NOT_LEARNER_RESET = ("Tổ công nghệ số chỉ cấp mã đặt mật khẩu cho người học. Cán bộ và thành viên tổ "
+                     "nhờ cán bộ xã/phường hoặc quản trị hệ thống.")
+NO_PHONE_RESET = ("Người này chưa có số điện thoại nên không đăng nhập bằng mật khẩu được: "
+                  "hãy in thẻ đăng nhập (mã QR) cho họ.")
+
+
+def _reset_link(db: Session, *, member: User, person: User) -> tuple[str, datetime]:
+    """A reset link issued by a team member: for learners only, never for staff or admins."""
+    if person.role != "learner":
+        raise ServiceError("not_learner", NOT_LEARNER_RESET, 403)
+    if not person.phone:
+        raise ServiceError("no_phone", NO_PHONE_RESET, 409)
+    hours = core.LINK_HOURS["reset"]
+    token = core.issue_password_link(db, user=person, purpose="reset", created_by=member, hours=hours)
+    return token, utcnow() + timedelta(hours=hours)
+
+
+def issue_card(ctx: Context, *, member: User, team_id: int, resident_id: int,
+               with_reset: bool = False) -> IssuedCard:
+    """A new card (the old ones stop working at once), with a reset link when asked for
+    (and the person has a phone to log in with)."""
     with ctx.transaction() as db:
         team = _team(db, member, team_id)
         person = _resident(db, team, resident_id)
@@ -451,7 +486,21 @@ def issue_card(ctx: Context, *, member: User, team_id: int, resident_id: int) ->
         token = new_token(24)
         db.add(LoginCard(user_id=person.id, token_digest=token_digest(token), created_by_id=member.id))
         village = db.get(Place, person.village_id) if person.village_id else None
-        return IssuedCard(token, team, person, village)
+        card = IssuedCard(token, team, person, village)
+        if with_reset and person.phone:
+            card.reset_token, card.reset_expires_at = _reset_link(db, member=member, person=person)
+        return card
+
+
+def issue_reset(ctx: Context, *, member: User, team_id: int, resident_id: int) -> IssuedCard:
+    """Only the reset link, on a card of its own (the login card, if any, keeps working)."""
+    with ctx.transaction() as db:
+        team = _team(db, member, team_id)
+        person = _resident(db, team, resident_id)
+        reset_token, expires_at = _reset_link(db, member=member, person=person)
+        village = db.get(Place, person.village_id) if person.village_id else None
+        return IssuedCard(None, team, person, village, reset_token, expires_at)
+
 
 
 def revoke_card(ctx: Context, *, member: User, team_id: int, resident_id: int) -> int:

@@ -98,3 +98,21 @@ class HelloSaid(DomainEvent):
 @hookimpl
 def on_event(event: Any) -> None:
     received_events.append(event)
+
+
+sent_messages: list[tuple[str, str]] = []
+
+
+class HelloGateway:
+    """Sends nothing: remembers the message, for the test of the sms_gateways hook."""
+
+    name = "everything"
+    label = "Cổng thử nghiệm"
+
+    def send(self, phone: str, text: str) -> None:
+        sent_messages.append((phone, text))
+
+
+@hookimpl
+def sms_gateways(context: Any) -> list[Any]:
+    return [HelloGateway()]
