@@ -231,7 +231,7 @@ def verify_code(ctx: Context, *, phone_raw: str, code_raw: str, client: str) -> 
             elif hmac.compare_digest(row.code_digest, _code_digest(secret, phone, code)) \
                     and user is not None and user.active:
                 db.delete(row)
-                token = issue_password_link(db, user=user, purpose="reset", hours=LINK_HOURS)
+                token = issue_password_link(db, user=user, purpose="reset", hours=LINK_HOURS).token
             else:
                 row.tries_left -= 1
                 db.add(row)

@@ -650,12 +650,20 @@ LINK_PURPOSES = {"claim": "Nhận tài khoản", "reset": "Đặt lại mật kh
 LINK_HOURS = {"claim": 1, "reset": 72, "invite": 72}
 
 
+@dataclass(frozen=True)
+class NewPasswordLink:
+    """What a printed or sent link needs: the token exists only here and on the paper."""
+
+    token: str
+    expires_at: datetime
+
+
 def issue_password_link(db: Session, *, user: User, purpose: str, created_by: User | None = None,
-                        hours: int | None = None) -> str:
+                        hours: int | None = None) -> NewPasswordLink:
     """A new one-time link (256-bit token, only its digest stored) to set this person's password.
 
     Earlier unused links of the same person stop working: only the newest one printed or sent
-    is valid. Runs in the caller's transaction; returns the token for the URL /password/<token>."""
+    is valid. Runs in the caller's transaction; the token goes into the URL /password/<token>."""
     if purpose not in LINK_PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
     now = utcnow()
@@ -663,10 +671,11 @@ def issue_password_link(db: Session, *, user: User, purpose: str, created_by: Us
         PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None),
         PasswordLink.revoked_at.is_(None)).values(revoked_at=now))
     token = new_token(32)
+    expires_at = now + timedelta(hours=hours or LINK_HOURS[purpose])
     db.add(PasswordLink(digest=token_digest(token), user_id=user.id, purpose=purpose,
                         created_by_id=created_by.id if created_by else None, created_at=now,
-                        expires_at=now + timedelta(hours=hours or LINK_HOURS[purpose])))
-    return token
+                        expires_at=expires_at))
+    return NewPasswordLink(token, expires_at)
 
 
 def password_link(db: Session, token: str) -> tuple[PasswordLink, User] | None:

@@ -18,7 +18,7 @@ from lms.core.services import LINK_HOURS, LINK_PURPOSES, issue_password_link, li
 from lms.db import utcnow
 from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import MAX_ID
-from lms.security import ROLE_LABELS, token_digest
+from lms.security import ROLE_LABELS
 from lms.templating import local
 from lms.text import InvalidInput, normalize_name, normalize_phone, parse_field
 
@@ -81,10 +81,8 @@ def issue_reset(ctx: Context, *, actor: User, target_id: int) -> IssuedLink:
 
 
 def _issued(db: Session, person: User, purpose: str, actor: User) -> IssuedLink:
-    token = issue_password_link(db, user=person, purpose=purpose, created_by=actor, hours=LINK_HOURS[purpose])
-    db.flush()
-    link = db.exec(select(PasswordLink).where(PasswordLink.digest == token_digest(token))).scalars().one()
-    return IssuedLink(token, person, purpose, link.expires_at, actor.full_name)
+    link = issue_password_link(db, user=person, purpose=purpose, created_by=actor, hours=LINK_HOURS[purpose])
+    return IssuedLink(link.token, person, purpose, link.expires_at, actor.full_name)
 
 
 # --- New accounts with an invitation ------------------------------------------------

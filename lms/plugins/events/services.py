@@ -567,7 +567,7 @@ def claim_account(ctx: Context, *, ticket_token: str) -> str:
         if person.password_hash:
             raise ServiceError("has_password", "Tài khoản này đã có mật khẩu. Hãy đăng nhập bằng số điện "
                                                "thoại và mật khẩu; nếu quên, bấm “Quên mật khẩu”.", 409)
-        return core.issue_password_link(db, user=person, purpose="claim")
+        return core.issue_password_link(db, user=person, purpose="claim").token
 
 
 def tickets_of(db: Session, *, user_id: int) -> list[tuple[Registration, Event]]:

@@ -468,9 +468,8 @@ def _reset_link(db: Session, *, member: User, person: User) -> tuple[str, dateti
         raise ServiceError("not_learner", NOT_LEARNER_RESET, 403)
     if not person.phone:
         raise ServiceError("no_phone", NO_PHONE_RESET, 409)
-    hours = core.LINK_HOURS["reset"]
-    token = core.issue_password_link(db, user=person, purpose="reset", created_by=member, hours=hours)
-    return token, utcnow() + timedelta(hours=hours)
+    link = core.issue_password_link(db, user=person, purpose="reset", created_by=member)
+    return link.token, link.expires_at
 
 
 def issue_card(ctx: Context, *, member: User, team_id: int, resident_id: int,
