@@ -80,3 +80,16 @@ def sms_gateways(context: Any) -> list[Any]:
     lms.errors.ServiceError's message is shown to the person). `phone` is the canonical
     0xxxxxxxxx form. Never log the phone, the text or credentials. `context` is an
     lms.context.Context (settings; `transaction()` for a gateway that stores messages)."""
+
+
+@hookspec
+def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> list[Any]:
+    """Move this plugin's rows of a person from the account `drop` to the account `keep`.
+
+    Staff merge two accounts of one person (both learners). The hook is called first with
+    `apply=False` for the preview: read only, return what would move. Then with `apply=True`
+    inside the merge's single transaction (`db`, a write session): move the rows, combining
+    the ones that cannot exist twice (the same lesson done in both accounts) rather than losing
+    them, and return the same items. Never commit; an exception undoes the whole merge.
+    `keep`, `drop` and `actor` (the staff member) are core User rows. Return a list of
+    lms.merging.MergeItem (skip kinds with nothing to move)."""

@@ -42,6 +42,9 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime | None = Field(default=None)
+    # Set when staff merged this account into another of the same person: it keeps its id
+    # (old links and records still point somewhere) but is inactive and counted nowhere.
+    merged_into_id: int | None = Field(default=None, foreign_key="core_user.id", index=True)
 
 
 class UserSession(SQLModel, table=True):
@@ -172,3 +175,17 @@ class RecoveryCode(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     tries_left: int = Field(default=5)
+
+
+class AccountMerge(SQLModel, table=True):
+    """The record of a merge: who merged which account into which, when, and what moved."""
+
+    __tablename__ = "core_account_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kept_id: int = Field(foreign_key="core_user.id", index=True)
+    merged_id: int = Field(foreign_key="core_user.id", index=True)
+    merged_by_id: int = Field(foreign_key="core_user.id")
+    merged_at: datetime = Field(default_factory=utcnow)
+    # [{"label": …, "count": …}] as the plugins reported it: no personal data.
+    moved: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -10,11 +10,12 @@ meta = PluginMeta(name="core", label="Lõi hệ thống")
 
 @hookimpl
 def register_routers() -> list[Any]:
+    from lms.core.account_merge import router as account_merge
     from lms.core.recovery import router as recovery
     from lms.core.router import router
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts]
+    return [router, recovery, staff_accounts, account_merge]
 
 
 @hookimpl
@@ -33,3 +34,10 @@ def register_commands(cli: Any) -> None:
 
     register(cli)
     register_events(cli)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.core.merge_services import merge_core_rows
+
+    return merge_core_rows(db, keep=keep, drop=drop, apply=apply)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from lms import security as access
 from lms.context import context_of
 from lms.core import services
+from lms.core.merge_services import merges_of
 from lms.core.models import Consent, Place, User
 from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
 from lms.core.staff_accounts_services import link_record
@@ -417,6 +418,8 @@ def _user_page(request: Request, db: Session, actor: User, target: User,
         "allowed_roles": allowed, "communes": _all_communes(db, actor), "error": error,
         "saved": request.query_params.get("saved"),
         "password_links": link_record(db, user_id=target.id),
+        "merges": merges_of(db, user_id=target.id),
+        "merged_into": db.get(User, target.merged_into_id) if target.merged_into_id else None,
     }, status_code=status)
 
 

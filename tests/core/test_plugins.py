@@ -122,6 +122,27 @@ def check_sms_gateways(settings, **_):
     assert phone == user.phone and re.search(r"\b\d{6}\b", text)
 
 
+def check_merge_accounts(app, settings, **_):
+    from sqlmodel import Session
+
+    from lms.merging import MergeItem
+    from tests.plugins.everything import plugin
+
+    plugin.NOTES.create(app.state.engine, checkfirst=True)
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        keep, drop, actor = (make_user(db, settings) for _ in range(3))
+        db.execute(plugin.NOTES.insert().values(user_id=drop.id, text="ghi chú"))
+        db.commit()
+        items = flatten(app.state.pm.hook.merge_accounts(db=db, keep=keep, drop=drop, actor=actor, apply=False))
+        assert MergeItem("Ghi chú thử nghiệm", 1) in items
+        assert db.execute(sa.select(plugin.NOTES.c.user_id)).scalars().all() == [drop.id]
+    # Applied, the hook runs inside the merge's unit of work.
+    with app.state.context.transaction() as db:
+        flatten(app.state.pm.hook.merge_accounts(db=db, keep=keep, drop=drop, actor=actor, apply=True))
+    with Session(app.state.engine) as db:
+        assert db.execute(sa.select(plugin.NOTES.c.user_id)).scalars().all() == [keep.id]
+
+
 HOOK_CHECKS = {
     "page_sections": check_page_sections,
     "register_routers": check_register_routers,
@@ -134,6 +155,7 @@ HOOK_CHECKS = {
     "stats_figures": check_stats_figures,
     "on_event": check_on_event,
     "sms_gateways": check_sms_gateways,
+    "merge_accounts": check_merge_accounts,
 }
 
 

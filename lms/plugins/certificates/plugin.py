@@ -96,3 +96,10 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.certificates.figures import stats_figures as figures
 
     return figures(scope, period)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> list[Any]:
+    from lms.plugins.certificates.merging import merge_rows
+
+    return merge_rows(db, keep=keep, drop=drop, actor=actor, apply=apply)

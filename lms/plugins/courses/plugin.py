@@ -46,11 +46,16 @@ def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
 
 
 @hookimpl
-@listens_to("quiz.passed")
+@listens_to("quiz.passed", "core.accounts_merged")
 def on_event(event: Any, context: Any) -> None:
-    # Passing the quiz may be the last thing a course needed.
-    from lms.plugins.courses import services
+    from lms.plugins.courses import merging, services
 
+    if event.name == "core.accounts_merged":
+        # The combined progress of two accounts may complete a course neither had completed.
+        with context.transaction() as db:
+            merging.recheck_completion(db, pm=context.pm, user_id=event.kept_id)
+        return
+    # Passing the quiz may be the last thing a course needed.
     with context.transaction() as db:
         course = services.Catalog().refresh(db).by_slug_id(event.course_id)
         if course is not None:
@@ -82,3 +87,10 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.courses.figures import stats_figures as figures
 
     return figures(scope, period)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.plugins.courses.merging import merge_rows
+
+    return merge_rows(db, keep=keep, drop=drop, apply=apply)

@@ -47,3 +47,10 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.events.figures import stats_figures as figures
 
     return figures(scope, period)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.plugins.events.merging import merge_rows
+
+    return merge_rows(db, keep=keep, drop=drop, apply=apply)

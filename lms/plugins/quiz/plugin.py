@@ -56,3 +56,10 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.quiz.figures import stats_figures as figures
 
     return figures(scope, period)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.plugins.quiz.merging import merge_rows
+
+    return merge_rows(db, keep=keep, drop=drop, apply=apply)

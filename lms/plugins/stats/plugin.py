@@ -4,6 +4,7 @@ It imports no other plugin: figures come through the stats_figures hook."""
 
 from typing import Any
 
+from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugin_host import NavItem, PluginMeta
 
@@ -30,3 +31,30 @@ def register_commands(cli: Any) -> None:
     from lms.plugins.stats.commands import register
 
     register(cli)
+
+
+@hookimpl(tryfirst=True)
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    # First, before other plugins move rows: which summed days hold facts of either account.
+    # Those days are summed again once the merge has committed, so the person counts once.
+    from lms.events import record
+    from lms.plugins.stats import summary
+    from lms.plugins.stats.events import DaysToRecount
+
+    if apply:
+        people = (keep.id, drop.id)
+        days = summary.days_of_people(db, db.info["lms_pm"], list(people))
+        if days:
+            record(db, DaysToRecount(days=tuple(d.isoformat() for d in days), user_ids=people))
+    return []
+
+
+@hookimpl
+@listens_to("stats.days_to_recount")
+def on_event(event: Any, context: Any) -> None:
+    from datetime import date
+
+    from lms.plugins.stats import summary
+
+    summary.recount(context.engine, context.pm, days=[date.fromisoformat(d) for d in event.days],
+                    user_ids=list(event.user_ids))

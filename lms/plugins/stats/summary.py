@@ -89,10 +89,12 @@ def _monday_of(day_column: Any, dialect: str) -> Any:
 
 
 def learners_figure() -> Figure:
-    """People with an account and an audience group: the core's own figure."""
+    """People with an account and an audience group (an account merged into another is the
+    same person, counted there): the core's own figure."""
     return Figure("learners.registered", "Người học đăng ký mới", order=10, unit="người", by_course=False,
                   facts=select(User.created_at.label("at"), User.id.label("user_id"),
-                               cast(null(), Integer).label("course_id")).where(User.audience.is_not(None)))
+                               cast(null(), Integer).label("course_id")).where(User.audience.is_not(None),
+                                                                          User.merged_into_id.is_(None)))
 
 
 @dataclass
@@ -162,6 +164,56 @@ def refresh(engine: Any, pm: Any, *, rebuild: bool = False, now: datetime | None
         return Reach(_as_date(state.days_until))
 
 
+def days_of_people(db: Session, pm: Any, user_ids: list[int]) -> list[date]:
+    """The summed days on which these people have facts: the days a change to them touches."""
+    known = reach(db)
+    if known.days_until is None:
+        return []
+    found = contributions(pm, StatsScope(db), StatsPeriod(None, known.days_until))
+    dialect = db.get_bind().dialect.name
+    days: set[date] = set()
+    for figure in found.facts:
+        facts = figure.facts.subquery()
+        query = select(_day_of(facts.c.at, dialect)).distinct().where(
+            facts.c.user_id.in_(user_ids), facts.c.at < local_midnight(known.days_until))
+        days.update(_as_date(d) for d in db.exec(query).scalars().all() if d is not None)
+    return sorted(days)
+
+
+def recount(engine: Any, pm: Any, *, days: list[date], user_ids: list[int]) -> int:
+    """Sum these summed days again from the live tables (after staff merged two accounts, the
+    facts of those days now belong to one person), and the weeks and totals they are part of.
+    Returns how many days were summed again."""
+    with write_session(engine) as db:
+        insert_ignore(db, SummaryState, {"id": 1, "built_at": utcnow()}, ["id"])
+        state = db.exec(select(SummaryState).where(SummaryState.id == 1).with_for_update()).scalars().one()
+        limit = _as_date(state.days_until) if state.days_until else None
+        days = sorted({d for d in days if limit and d < limit})
+        if not days:
+            return 0
+        dialect = db.get_bind().dialect.name
+        found = contributions(pm, StatsScope(db), StatsPeriod(None, limit))
+        # The running totals per village hold these days: take them out before summing again.
+        kept, totals = DayVillage.__table__.c, VillageTotal.__table__.c
+        same = [kept.day.in_(days), kept.commune_id == totals.commune_id, kept.key == totals.key,
+                kept.village_id == totals.village_id, kept.audience == totals.audience,
+                kept.course_id == totals.course_id]
+        summed = select(func.coalesce(func.sum(kept.value), 0)).where(*same).scalar_subquery()
+        db.execute(VillageTotal.__table__.update().where(select(kept.day).where(*same).exists())
+                   .values(value=totals.value - summed))
+        for day in days:
+            _sum_days(db, found.facts, day, day + DAY)
+        db.execute(delete(ActiveUser).where(ActiveUser.user_id.in_(user_ids)))
+        _last_active(db, dialect, None, None, user_ids)
+        weeks = sorted({week_start(d) for d in days})
+        for week in weeks:
+            _sum_weeks(db, week, min(week + 7 * DAY, limit), totals=False)
+        _sum_totals(db, weeks[0], limit)
+        state.built_at = utcnow()
+        db.add(state)
+        return len(days)
+
+
 def _first_day(db: Session, figures: list[Any]) -> date | None:
     firsts = []
     for figure in figures:
@@ -218,11 +270,15 @@ def _sum_days(db: Session, figures: list[Any], start: date, end: date) -> None:
     _last_active(db, dialect, start, end)
 
 
-def _last_active(db: Session, dialect: str, start: date, end: date) -> None:
+def _last_active(db: Session, dialect: str, start: date | None, end: date | None,
+                 user_ids: list[int] | None = None) -> None:
     days = ActiveDay.__table__.c
     person = [days.commune_id, days.village_id, days.audience]
-    latest = (select(days.user_id, func.max(days.day), *person)
-              .where(days.day >= start, days.day < end).group_by(days.user_id, *person))
+    latest = select(days.user_id, func.max(days.day), *person).group_by(days.user_id, *person)
+    if start is not None:
+        latest = latest.where(days.day >= start, days.day < end)
+    if user_ids is not None:
+        latest = latest.where(days.user_id.in_(user_ids))
     insert = _insert(dialect, ActiveUser).from_select(
         ["user_id", "last_day", "commune_id", "village_id", "audience"], latest)
     later = (func.greatest if dialect == "postgresql" else func.max)(insert.excluded.last_day,
@@ -232,9 +288,10 @@ def _last_active(db: Session, dialect: str, start: date, end: date) -> None:
         "village_id": insert.excluded.village_id, "audience": insert.excluded.audience}))
 
 
-def _sum_weeks(db: Session, start: date, end: date) -> None:
+def _sum_weeks(db: Session, start: date, end: date, *, totals: bool = True) -> None:
     """Weeks from `start` (a Monday) summed again from their days before `end`; the last one
-    may be partial, and is summed again when its next days are."""
+    may be partial, and is summed again when its next days are. `totals=False` leaves the
+    running totals for the caller to redo once."""
     dialect = db.get_bind().dialect.name
     days = DayCommune.__table__.c
     week = _monday_of(days.day, dialect)
@@ -244,7 +301,8 @@ def _sum_weeks(db: Session, start: date, end: date) -> None:
              .group_by(week, days.key, days.commune_id, days.audience, days.course_id))
     db.execute(_insert(dialect, WeekCommune).from_select(
         ["week", "key", "commune_id", "audience", "course_id", "value"], query))
-    _sum_totals(db, start, end)
+    if totals:
+        _sum_totals(db, start, end)
 
 
 def _sum_totals(db: Session, start: date, end: date) -> None:

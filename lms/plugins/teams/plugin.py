@@ -29,3 +29,10 @@ def assisted_learner_page(db: Any, helper: Any, learner_id: int) -> str | None:
     from lms.plugins.teams import services
 
     return services.assisted_learner_page(db, helper, learner_id)
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.plugins.teams.merging import merge_rows
+
+    return merge_rows(db, keep=keep, drop=drop, apply=apply)

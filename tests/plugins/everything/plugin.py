@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import typer
 from fastapi import APIRouter, Depends, Request
 
@@ -116,3 +117,23 @@ class HelloGateway:
 @hookimpl
 def sms_gateways(context: Any) -> list[Any]:
     return [HelloGateway()]
+
+
+# The test plugin's own table (see its migration), as a plugin added later would have one.
+NOTES = sa.Table("everything_note", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("user_id", sa.Integer, nullable=False), sa.Column("text", sa.String(200)))
+merge_calls: list[tuple[int, int, bool]] = []
+merge_fails = False
+
+
+@hookimpl
+def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> list[Any]:
+    from lms.merging import MergeItem
+
+    merge_calls.append((keep.id, drop.id, apply))
+    notes = db.execute(sa.select(sa.func.count()).select_from(NOTES).where(NOTES.c.user_id == drop.id)).scalar()
+    if apply:
+        db.execute(NOTES.update().where(NOTES.c.user_id == drop.id).values(user_id=keep.id))
+        if merge_fails:
+            raise RuntimeError("everything: the merge fails on purpose")
+    return [MergeItem("Ghi chú thử nghiệm", notes)]

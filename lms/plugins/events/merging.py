@@ -1,0 +1,19 @@
+"""Two accounts of one person become one: event registrations (tickets) move to the kept account.
+
+A ticket keeps its token, so a printed or saved ticket still opens; registrations for the same
+event from both accounts (made with two phone numbers) both stay: each is a real ticket."""
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from lms.core.models import User
+from lms.merging import MergeItem
+from lms.plugins.events.models import Registration
+
+
+def merge_rows(db: Session, *, keep: User, drop: User, apply: bool) -> list[MergeItem]:
+    count = db.exec(select(func.count()).select_from(Registration)
+                    .where(Registration.user_id == drop.id)).scalar() or 0
+    if apply and count:
+        db.execute(update(Registration).where(Registration.user_id == drop.id).values(user_id=keep.id))
+    return [MergeItem("Vé sự kiện", count)]
