@@ -23,11 +23,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from lms.core.models import User
 from tests.certificates.certtools import completed_course
 from tests.courses.packtools import sync_dirs, write_pack
 from tests.events.eventtools import register, staff_with_event
-from tests.factories import PASSWORD, make_places
+from tests.factories import PASSWORD, fresh, make_places, make_user
 from tests.teams.teamtools import team_setup
 
 LONG_WORD = "canhbao.khonggianmang.vn"
@@ -140,8 +142,18 @@ def test_learner_pages_fit_a_phone(live_server, phone_page, client, db, settings
     # Before signing in.
     for path in ("/", "/signup", "/login", "/courses", "/courses/bao-cao-lua-dao",
                  "/courses/bao-cao-lua-dao/mot", f"/e/{event.code}", ticket.headers["location"],
-                 f"/c/{certificate.code}", f"/c/{certificate.code}/print"):
+                 f"/c/{certificate.code}", f"/c/{certificate.code}/print", "/forgot"):
         visit(page, base, path, problems)
+    # The code page, and claiming the account made at the event (its password page).
+    page.goto(f"{base}/forgot")
+    page.get_by_label("Số điện thoại").fill("0903111222")
+    page.get_by_role("button", name="Gửi mã").click()
+    page.get_by_label("Mã gồm 6 chữ số").wait_for()
+    check(page, problems)
+    page.goto(f"{base}{ticket.headers['location']}")
+    page.get_by_role("button", name="Đặt mật khẩu để học tiếp").click()
+    page.wait_for_url("**/password/*")
+    check(page, problems)
 
     # The certificate, printed from the preview just visited, is one A4 sheet with 12pt text at least.
     page.emulate_media(media="print")
@@ -151,8 +163,8 @@ def test_learner_pages_fit_a_phone(live_server, phone_page, client, db, settings
 
     log_in(page, base, user.phone, "/account")
     check(page, problems)
-    for path in ("/courses/bao-cao-lua-dao", "/courses/bao-cao-lua-dao/mot", "/courses/bao-cao-lua-dao/hai",
-                 "/my/courses", "/my/certificates", "/quiz/bao-cao-lua-dao"):
+    for path in ("/account/password", "/courses/bao-cao-lua-dao", "/courses/bao-cao-lua-dao/mot",
+                 "/courses/bao-cao-lua-dao/hai", "/my/courses", "/my/certificates", "/quiz/bao-cao-lua-dao"):
         visit(page, base, path, problems)
     page.get_by_role("button", name="Bắt đầu làm bài").click()
     page.wait_for_url("**/attempts/*")
@@ -184,10 +196,29 @@ def test_staff_pages_fit_a_phone(live_server, phone_page, client, db, settings, 
     sync_dirs(db, [tmp_path / "packs"])
     _, _, event = staff_with_event(client, db, settings, places=setup.places)
     register(client, event, name="Trần Thị Bích Ngọc", phone="0903111222", village=setup.places.villages[1])
-    base = live_server(workers=1)
+    fresh(db)
+    same_person = make_user(db, settings, village=setup.places.villages[1], name="Trần Thị Bích Ngọc")
+    from_event = db.exec(select(User).where(User.phone == "0903111222")).scalars().one()
+    db.commit()
+    base = live_server(workers=1, LMS_SMS_GATEWAY="dev")
     page, problems = phone_page, {}
 
     log_in(page, base, setup.staff.phone, "/staff")
+    check(page, problems)
+    for path in ("/staff/accounts/new", f"/staff/users/{same_person.id}", "/staff/sms",
+                 f"/staff/users/{same_person.id}/merge?q=ngoc", f"/staff/users/{same_person.id}/merge/{from_event.id}"):
+        visit(page, base, path, problems)
+    # The printable reset link and invitation (A6 cards handed over).
+    page.goto(f"{base}/staff/users/{same_person.id}")
+    page.get_by_role("button", name="In mã đặt lại mật khẩu").click()
+    page.wait_for_load_state()
+    check(page, problems)
+    page.goto(f"{base}/staff/accounts/new")
+    page.get_by_label("Họ và tên").fill("Lê Văn Tổ Viên")
+    page.get_by_label("Số điện thoại").fill("0966555444")
+    page.get_by_role("button", name="Tạo tài khoản và in lời mời").click()
+    page.wait_for_load_state()
+    assert "/password/" in page.content()
     check(page, problems)
     for path in ("/staff/events", "/staff/events/new", f"/staff/events/{event.id}",
                  f"/staff/events/{event.id}/checkin", f"/staff/events/{event.id}/attendance",
