@@ -50,6 +50,8 @@ def sync_packs(settings: Settings | None = None) -> int:
             report = services.sync_packs(db, packs)
     finally:
         engine.dispose()
+    for slug in report.conflicts:
+        typer.echo(f"Bỏ qua gói “{slug}”: mã này đã thuộc một khóa học soạn trên trang web.", err=True)
     typer.echo(
         f"Đã nạp khóa học: {len(report.created)} mới, {len(report.updated)} cập nhật, "
         f"{len(report.retired)} ngừng, {len(report.unchanged)} không đổi."

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from lms.plugins.courses.models import Course, Enrolment, LessonProgress
 from lms.stats_scope import DimensionMember, Figure, StatsDimension, StatsScope
@@ -11,8 +11,11 @@ from lms.stats_scope import DimensionMember, Figure, StatsDimension, StatsScope
 def stats_figures(scope: Any, period: Any) -> list[Any]:
     if not isinstance(scope, StatsScope):
         return []
-    courses = scope.db.exec(select(Course.id, Course.slug, Course.title)
-                            .where(Course.retired.is_(False)).order_by(Course.position, Course.title)).all()
+    statement = select(Course.id, Course.slug, Course.title).where(Course.retired.is_(False))
+    if scope.commune_ids is not None:
+        # A commune's own course is in its statistics only (its facts are its people's anyway).
+        statement = statement.where(or_(Course.commune_id.is_(None), Course.commune_id.in_(scope.commune_ids)))
+    courses = scope.db.exec(statement.order_by(Course.position, Course.title)).all()
     return [
         StatsDimension("course", tuple(DimensionMember(c.id, c.slug, c.title) for c in courses)),
         Figure("courses.lessons_completed", "Lượt hoàn thành bài học", order=30, activity=True,

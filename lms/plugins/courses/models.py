@@ -1,4 +1,5 @@
-"""Tables of the courses plugin: courses, lessons, enrolments, lesson progress."""
+"""Tables of the courses plugin: courses, lessons, enrolments, lesson progress, and the drafts,
+versions and change log of courses written in the browser."""
 
 from datetime import datetime
 
@@ -26,6 +27,10 @@ class Course(SQLModel, table=True):
     content_hash: str = Field(default="", max_length=64)
     retired: bool = Field(default=False)
     synced_at: datetime = Field(default_factory=utcnow)
+    # Empty: a course of the whole installation; else only that commune's people see it.
+    commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    # "pack": loaded from a folder by `lms courses sync`; "editor": published from the browser.
+    source: str = Field(default="pack", max_length=16)
 
 
 class Lesson(SQLModel, table=True):
@@ -100,3 +105,62 @@ class CourseAsset(SQLModel, table=True):
     width: int = Field(default=0)
     height: int = Field(default=0)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CourseDraft(SQLModel, table=True):
+    """A course written in the browser: its files in the pack format (course.yaml, lessons,
+    quiz.yaml), so checking, publishing, export and import share the packs' code."""
+
+    __tablename__ = "courses_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    # {file name: text}; images are in `assets` as {file name: base64}.
+    files: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    assets: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Set once published: the Course learners see.
+    course_id: int | None = Field(default=None, foreign_key="courses_course.id")
+    published_version: int = Field(default=0)
+    # The draft differs from what learners see.
+    changed: bool = Field(default=True)
+    created_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CourseRevision(SQLModel, table=True):
+    """A published version of a draft, kept whole so it can be restored."""
+
+    __tablename__ = "courses_revision"
+    __table_args__ = (UniqueConstraint("draft_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="courses_draft.id", index=True)
+    version: int
+    files: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    assets: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    published_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    published_at: datetime = Field(default_factory=utcnow)
+
+
+class CourseChange(SQLModel, table=True):
+    """The change log of a draft: who did what, when."""
+
+    __tablename__ = "courses_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="courses_draft.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="core_user.id")
+    at: datetime = Field(default_factory=utcnow)
+    summary: str = Field(max_length=300)
+
+
+class ContentEditor(SQLModel, table=True):
+    """A staff member an administrator allowed to write their commune's courses."""
+
+    __tablename__ = "courses_editor"
+
+    user_id: int = Field(foreign_key="core_user.id", primary_key=True)
+    granted_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    granted_at: datetime = Field(default_factory=utcnow)

@@ -17,8 +17,9 @@ meta = PluginMeta(name="courses", label="Khóa học")
 @hookimpl
 def register_routers() -> list[Any]:
     from lms.plugins.courses.router import router
+    from lms.plugins.courses.studio import router as studio
 
-    return [router]
+    return [router, studio]
 
 
 @hookimpl
@@ -31,6 +32,8 @@ def nav_items(user: Any) -> list[NavItem]:
     items = [NavItem("Khóa học", "/courses", 20)]
     if user is not None:
         items.append(NavItem("Khóa học của tôi", "/my/courses", 21))
+    if user is not None and user.role in ("staff", "admin"):
+        items.append(NavItem("Soạn khóa học", "/studio", 66))
     return items
 
 

@@ -40,8 +40,8 @@ def catalog_page(request: Request, db: Session = Depends(get_session)) -> Any:
     domain = request.query_params.get("domain") or ""
     audience = audience if audience in AUDIENCES else ""
     domain = domain if domain in DOMAINS else ""
-    courses = catalog(request, db).for_audience(audience or None, domain or None)
     user = request.state.user
+    courses = catalog(request, db).for_audience(audience or None, domain or None, user=user)
     done = _done(db, user)
     rows = [(c, services.progress_of(c, done.get(c.id, set())) if user else None) for c in courses]
     heading = f"Khóa học cho {AUDIENCES[audience].lower()}" if audience else "Tất cả khóa học"
@@ -70,7 +70,8 @@ def my_courses(request: Request, user: User = Depends(access.signed_in),
 
 
 def _course_or_404(request: Request, db: Session, slug: str) -> services.CourseOutline:
-    course = catalog(request, db).by_slug.get(slug)
+    # Another commune's own course does not exist for this visitor: the same 404.
+    course = catalog(request, db).visible(slug, request.state.user)
     if course is None:
         raise HTTPException(404)
     return course
@@ -86,7 +87,7 @@ def course_page(request: Request, slug: str, db: Session = Depends(get_session))
     if user:
         enrolment = db.exec(select(Enrolment).where(
             Enrolment.user_id == user.id, Enrolment.course_id == course.id)).scalars().first()
-    prerequisites = [cat.by_slug[s] for s in course.prerequisites if s in cat.by_slug]
+    prerequisites = [p for p in (cat.visible(s, user) for s in course.prerequisites) if p is not None]
     requirements = []
     if user:
         requirements = services.requirements_of(db, pm=request.app.state.pm, course=course,
@@ -149,7 +150,7 @@ def lesson_done(request: Request, slug: str, lesson_slug: str,
 @router.get("/course-assets/{slug}/{digest}/{name}", dependencies=[access.PUBLIC_ROUTE])
 def course_asset(slug: str, digest: str, name: str, request: Request,
                  db: Session = Depends(get_session)) -> Any:
-    course = catalog(request, db).by_slug.get(slug)
+    course = catalog(request, db).visible(slug, request.state.user)
     if course is None:
         raise HTTPException(404)
     asset = db.exec(select(CourseAsset).where(CourseAsset.course_id == course.id,

@@ -39,6 +39,7 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # slugs taken by a course from the editor
 
     @property
     def changed(self) -> bool:
@@ -50,45 +51,64 @@ def asset_url(course_slug: str, digest: str, name: str) -> str:
 
 
 def sync_packs(db: Session, packs: list[CoursePack]) -> SyncReport:
-    """Make the database match the packs. Idempotent; retires what a pack dropped."""
+    """Make the database match the packs. Idempotent; retires what a pack dropped.
+
+    Only courses loaded from packs take part: a course published from the browser is never
+    retired or overwritten by a pack (a pack with its slug is reported as a conflict)."""
     report = SyncReport()
     existing = {c.slug: c for c in db.exec(select(Course)).scalars().all()}
     for position, pack in enumerate(packs):
         course = existing.get(pack.slug)
+        if course is not None and course.source != "pack":
+            report.conflicts.append(pack.slug)
+            continue
         if course and course.content_hash == pack.content_hash and not course.retired \
                 and course.position == position:
             report.unchanged.append(pack.slug)
             continue
-        if course is None:
-            course = Course(slug=pack.slug, title=pack.title, summary=pack.summary)
-            report.created.append(pack.slug)
-        else:
-            report.updated.append(pack.slug)
-        course.title, course.summary = pack.title, pack.summary
-        course.audiences, course.domains = list(pack.audiences), list(pack.domains)
-        course.prerequisites = list(pack.prerequisites)
-        course.estimated_minutes, course.version = pack.estimated_minutes, pack.version
-        course.position, course.retired = position, False
-        course.quiz = _quiz_json(pack)
-        course.content_hash, course.synced_at = pack.content_hash, utcnow()
-        db.add(course)
-        db.flush()
-        images = _sync_assets(db, course, pack)
-        _sync_lessons(db, course, pack, images)
+        (report.created if course is None else report.updated).append(pack.slug)
+        apply_pack(db, pack, course=course, position=position)
     wanted = {pack.slug for pack in packs}
     for slug, course in existing.items():
-        if slug not in wanted and not course.retired:
+        if slug not in wanted and not course.retired and course.source == "pack":
             course.retired = True
             db.add(course)
             report.retired.append(slug)
     if report.changed:
-        state = db.get(CatalogState, 1)
-        if state is None:
-            state = CatalogState(id=1, version=0)
-        state.version += 1
-        db.add(state)
+        catalog_changed(db)
     db.flush()
     return report
+
+
+def apply_pack(db: Session, pack: CoursePack, *, course: Course | None, position: int,
+               commune_id: int | None = None, source: str = "pack") -> Course:
+    """Write one checked pack into its course (new or existing): fields, images, lessons.
+    Lessons keep their ids by slug, so learners' progress and attempts stay; a lesson the
+    pack no longer has is retired. Used by the packs' sync and by publishing from the editor."""
+    if course is None:
+        course = Course(slug=pack.slug, title=pack.title, summary=pack.summary)
+    course.title, course.summary = pack.title, pack.summary
+    course.audiences, course.domains = list(pack.audiences), list(pack.domains)
+    course.prerequisites = list(pack.prerequisites)
+    course.estimated_minutes, course.version = pack.estimated_minutes, pack.version
+    course.position, course.retired = position, False
+    course.commune_id, course.source = commune_id, source
+    course.quiz = _quiz_json(pack)
+    course.content_hash, course.synced_at = pack.content_hash, utcnow()
+    db.add(course)
+    db.flush()
+    images = _sync_assets(db, course, pack)
+    _sync_lessons(db, course, pack, images)
+    return course
+
+
+def catalog_changed(db: Session) -> None:
+    """Every worker reloads its cached catalog on its next request."""
+    state = db.get(CatalogState, 1)
+    if state is None:
+        state = CatalogState(id=1, version=0)
+    state.version += 1
+    db.add(state)
 
 
 def _quiz_json(pack: CoursePack) -> dict | None:
@@ -176,6 +196,13 @@ class CourseOutline:
     estimated_minutes: int
     lessons: tuple[LessonOutline, ...]
     has_quiz: bool
+    commune_id: int | None = None  # a commune's own course; None: the whole installation
+
+    def visible_to(self, user: Any) -> bool:
+        """A commune's course is for that commune's people; anonymous visitors see the others."""
+        if self.commune_id is None or (user is not None and user.role == "admin"):
+            return True
+        return user is not None and user.commune_id == self.commune_id
 
     @property
     def lesson_ids(self) -> frozenset[int]:
@@ -219,7 +246,7 @@ class Catalog:
             outlines = [CourseOutline(
                 c.id, c.slug, c.title, c.summary, tuple(c.audiences), tuple(c.domains),
                 tuple(c.prerequisites), c.estimated_minutes, tuple(by_course.get(c.id, [])),
-                bool(c.quiz)) for c in courses]
+                bool(c.quiz), c.commune_id) for c in courses]
             self.courses = outlines
             self.by_slug = {c.slug: c for c in outlines}
             self._bodies = {}
@@ -236,9 +263,20 @@ class Catalog:
     def by_slug_id(self, course_id: int) -> CourseOutline | None:
         return next((c for c in self.courses if c.id == course_id), None)
 
-    def for_audience(self, audience: str | None, domain: str | None = None) -> list[CourseOutline]:
+    def for_audience(self, audience: str | None, domain: str | None = None, *,
+                     user: Any = None) -> list[CourseOutline]:
         return [c for c in self.courses
-                if (not audience or audience in c.audiences) and (not domain or domain in c.domains)]
+                if (not audience or audience in c.audiences) and (not domain or domain in c.domains)
+                and c.visible_to(user)]
+
+    def for_commune(self, commune_id: int | None) -> list[CourseOutline]:
+        """The installation's courses and this commune's own (what its staff and teams offer)."""
+        return [c for c in self.courses if c.commune_id is None or c.commune_id == commune_id]
+
+    def visible(self, slug: str, user: Any) -> CourseOutline | None:
+        """The course with this slug if `user` (None: a visitor) may see it."""
+        course = self.by_slug.get(slug)
+        return course if course is not None and course.visible_to(user) else None
 
 
 def catalog(request: Any, db: Session) -> Catalog:

@@ -73,7 +73,8 @@ def _form_context(request: Request, db: Session, user: User, commune: Place | No
     if user.role == "admin":
         communes = db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all()
     return {"values": values, "errors": errors, "kinds": KINDS, "villages": villages,
-            "courses": courses.catalog(request, db).courses, "event": event, "commune": commune,
+            "courses": courses.catalog(request, db).for_commune(commune.id if commune else None),
+            "event": event, "commune": commune,
             "communes": communes}
 
 
@@ -126,7 +127,7 @@ def event_create(request: Request, values: FormValues, lists: FormLists, user: U
     commune = _commune_of(db, user, values.get("commune"))
     if commune is None:
         raise HTTPException(404)
-    known = {c.id for c in courses.catalog(request, db).courses}
+    known = {c.id for c in courses.catalog(request, db).for_commune(commune.id)}
     try:
         event = services.save_event(context_of(request), actor=user, data=data, known_course_ids=known,
                                     commune_id=commune.id)
@@ -156,7 +157,7 @@ def event_update(request: Request, event_id: ObjectId, values: FormValues, lists
     event = _event_in_scope(db, user, event_id)
     shown, data = _event_input(values, lists)
     commune = db.get(Place, event.commune_id)
-    known = {c.id for c in courses.catalog(request, db).courses}
+    known = {c.id for c in courses.catalog(request, db).for_commune(event.commune_id)}
     try:
         services.save_event(context_of(request), actor=user, data=data, known_course_ids=known,
                             event_id=event.id)

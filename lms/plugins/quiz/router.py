@@ -22,7 +22,7 @@ router = APIRouter()
 
 def _published(request: Request, db: Session, slug: str) -> tuple[courses.CourseOutline, dict]:
     """A course of the catalog that has a quiz; anything else is not found."""
-    course = courses.catalog(request, db).by_slug.get(slug)
+    course = courses.catalog(request, db).visible(slug, request.state.user)
     quiz = services.quiz_of(db, course) if course else None
     if course is None or not quiz:
         raise HTTPException(404)

@@ -39,8 +39,10 @@ def _resident(db: Session, team: Any, user_id: int) -> User:
     return person
 
 
-def _course(request: Request, db: Session, course_id: str | None) -> courses.CourseOutline:
-    course = next((c for c in courses.catalog(request, db).courses if str(c.id) == course_id), None)
+def _course(request: Request, db: Session, course_id: str | None, helper: User) -> courses.CourseOutline:
+    cat = courses.catalog(request, db)
+    offered = cat.courses if helper.role == "admin" else cat.for_commune(helper.commune_id)
+    course = next((c for c in offered if str(c.id) == course_id), None)
     if course is None:
         raise NotFound()
     return course
@@ -211,7 +213,8 @@ def _resident_context(request: Request, db: Session, user: User, team: Any, pers
             course_rows.append((course, done.get(course.id, set()), enrolled[course.id],
                                 courses.progress_of(course, done.get(course.id, set()))))
     return {"team": team, "person": person, "village": db.get(Place, person.village_id),
-            "course_rows": course_rows, "courses": [c for c in cat.courses if c.id not in enrolled],
+            "course_rows": course_rows,
+            "courses": [c for c in cat.for_commune(person.commune_id) if c.id not in enrolled],
             "sections": services.resident_sections(request.app.state.pm, request=request, db=db, person=person,
                                                    helper=user),
             "card": services.active_card(db, person.id), "audiences": core.AUDIENCES,
@@ -230,7 +233,7 @@ def resident_page(request: Request, team_id: ObjectId, user_id: ObjectId, user: 
 @router.post("/teams/{team_id}/residents/{user_id}/enrol")
 def resident_enrol(request: Request, team_id: ObjectId, user_id: ObjectId, values: FormValues,
                    user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
-    course = _course(request, db, values.get("course_id"))
+    course = _course(request, db, values.get("course_id"), user)
     services.enrol_in_course(context_of(request), member=user, team_id=team_id, resident_id=user_id, course=course)
     return _see(f"/teams/{team_id}/residents/{user_id}?saved=enrolled")
 
@@ -238,7 +241,7 @@ def resident_enrol(request: Request, team_id: ObjectId, user_id: ObjectId, value
 @router.post("/teams/{team_id}/residents/{user_id}/lessons")
 def resident_lessons(request: Request, team_id: ObjectId, user_id: ObjectId, lists: FormLists,
                      user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
-    course = _course(request, db, _first(lists, "course_id"))
+    course = _course(request, db, _first(lists, "course_id"), user)
     lesson_ids = [int(v) for v in lists.get("lesson_ids", []) if v.isascii() and v.isdigit()]
     services.confirm_lessons(context_of(request), member=user, team_id=team_id, resident_id=user_id,
                              course=course, lesson_ids=lesson_ids)
