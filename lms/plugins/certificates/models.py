@@ -14,6 +14,7 @@ class Certificate(SQLModel, table=True):
         # One valid certificate per learner and course, whatever retries and races do.
         Index("uq_certificates_valid", "user_id", "course_id", unique=True,
               sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+        Index("uq_certificates_status_index", "status_index", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -32,8 +33,12 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None)
     revoked_reason: str | None = Field(default=None, max_length=500)
     replaced_by_id: int | None = Field(default=None, foreign_key="certificates_certificate.id")
-    # The signed Open Badges credential, kept as issued so its signature never changes.
+    # The signed Open Badges credential, kept as issued so its signature never changes (one
+    # issued before 0014 is signed once more, with a status entry, when first published).
     credential: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The certificate's bit in its issuer's Bitstring Status List: drawn at random, unique in the
+    # installation (so in every list); NULL only for a credential from before 0014 not yet re-signed.
+    status_index: int | None = Field(default=None)
 
 
 class CertificateAudit(SQLModel, table=True):

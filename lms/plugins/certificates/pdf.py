@@ -57,6 +57,7 @@ class CertificateText:
     signer_name: str  # may be ""
     code: str  # e.g. "HVS-7K2M-9QXD-4TBW-8HNC-3RPA"
     verify_url: str  # e.g. "https://hocvuso.example.vn/c/HVS-7K2M-9QXD-4TBW-8HNC-3RPA"
+    revoked_on: date | None = None  # set: the page says "ĐÃ THU HỒI" across it
 
 
 def _nfc(text: CertificateText) -> CertificateText:
@@ -259,6 +260,23 @@ class _Certificate(FPDF):
         )
 
 
+REVOKED = "ĐÃ THU HỒI"
+
+
+def _revoked_mark(pdf: "_Certificate", text: CertificateText) -> None:
+    """Across the whole page, over everything: a revoked certificate cannot be printed clean."""
+    assert text.revoked_on is not None
+    with pdf.local_context(fill_opacity=0.35, text_color=RED):
+        pdf.set_font(FONT_FAMILY, "B", 80)
+        width = pdf.get_string_width(REVOKED)
+        with pdf.rotation(angle=20, x=PAGE_W / 2 + 12, y=PAGE_H / 2 - 8):
+            pdf.set_xy(PAGE_W / 2 + 12 - width / 2, PAGE_H / 2 - 8 - 15)
+            pdf.cell(width, 30, REVOKED, align="C")
+    notice = (f"Chứng nhận này đã bị thu hồi {official_date(text.revoked_on)} và không còn giá trị. "
+              f"Xem tình trạng tại {text.verify_url}")
+    pdf.centred(notice, y=11.5, x=14.0, width=PAGE_W - 28.0, style="B", size=9.5, min_size=7, color=RED)
+
+
 def render_pdf(text: CertificateText) -> bytes:
     """The certificate as PDF bytes: one A4 landscape page. The same input gives the same bytes."""
     text = _nfc(text)
@@ -276,4 +294,7 @@ def render_pdf(text: CertificateText) -> bytes:
     pdf.body(text)
     pdf.verification(text)
     pdf.signature(text)
+    if text.revoked_on is not None:
+        pdf.set_title(f"ĐÃ THU HỒI - Giấy chứng nhận - {text.learner_name}")
+        _revoked_mark(pdf, text)
     return bytes(pdf.output())

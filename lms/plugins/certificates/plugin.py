@@ -14,8 +14,9 @@ meta = PluginMeta(name="certificates", label="Chứng nhận", requires=["course
 @hookimpl
 def register_routers() -> list[Any]:
     from lms.plugins.certificates.router import router
+    from lms.plugins.certificates.sharing_router import router as sharing_router
 
-    return [router]
+    return [router, sharing_router]
 
 
 @hookimpl
@@ -82,13 +83,9 @@ def resident_credentials(db: Any, user_ids: list[int]) -> dict[int, int]:
 def register_commands(cli: Any) -> None:
     certificates = typer.Typer(help="Chứng nhận.", no_args_is_help=True)
     cli.add_typer(certificates, name="certificates")
+    from lms.plugins.certificates.commands import verify_command
 
-    @certificates.command("verify")
-    def verify(path: str = typer.Argument(..., help="A downloaded credential (.json).")) -> None:
-        """Check a credential offline: valid, tampered, or revoked as of this installation's data."""
-        from lms.plugins.certificates.commands import verify_file
-
-        raise typer.Exit(verify_file(path))
+    certificates.command("verify")(verify_command)
 
 
 @hookimpl

@@ -3,6 +3,8 @@
 import functools
 import secrets
 import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +16,19 @@ from lms.core.models import Place, User
 from lms.db import utcnow
 from lms.errors import NotFound, ServiceError
 from lms.events import record
-from lms.plugins.certificates.credential import IssuerKey, build_credential, sign_credential
+from lms.plugins.certificates.credential import (
+    KEY_FRAGMENT,
+    STATUS_LIST_SIZE,
+    Competence,
+    IssuerKey,
+    build_credential,
+    did_document,
+    issuer_did,
+    issuer_profile,
+    sign_credential,
+    status_entry,
+    status_list_credential,
+)
 from lms.plugins.certificates.events import CertificateIssued
 from lms.plugins.certificates.models import Certificate, CertificateAudit
 from lms.plugins.courses import services as courses
@@ -67,6 +81,154 @@ def issuer_name(commune_name: str, settings: Settings) -> str:
     return f"Ủy ban nhân dân {commune_name}" if commune_name else settings.site_name
 
 
+# --- Issuers: each commune's People's Committee, and the installation ------------------------
+
+# The status list of an issuer that has revoked nothing yet says so from this moment on: a fixed
+# date, so every host publishes the same bytes.
+STATUS_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues a certificate: the People's Committee of the learner's commune (as the paper
+    says), or the installation for a learner without one. One key signs for all of them."""
+
+    commune_id: int | None
+    did: str
+    name: str
+    profile_url: str
+    status_list_url: str
+
+    @property
+    def verification_method(self) -> str:
+        return f"{self.did}#{KEY_FRAGMENT}"
+
+
+def issuer_of(settings: Settings, *, commune_id: int | None, commune_name: str) -> Issuer:
+    base = settings.base_url.rstrip("/")
+    path = f"{base}/issuer/{commune_id}" if commune_id else f"{base}/issuer"
+    return Issuer(commune_id=commune_id or None, did=issuer_did(base, commune_id),
+                  name=issuer_name(commune_name if commune_id else "", settings),
+                  profile_url=path, status_list_url=f"{path}/status-list")
+
+
+def find_issuer(db: Session, settings: Settings, commune_id: int | None) -> Issuer | None:
+    """The issuer at /issuer (None) or /issuer/<commune>; None when there is no such commune."""
+    if commune_id is None:
+        return issuer_of(settings, commune_id=None, commune_name="")
+    place = db.get(Place, commune_id)
+    if place is None or place.kind != "commune":
+        return None
+    return issuer_of(settings, commune_id=place.id, commune_name=place.name)
+
+
+def issuer_documents(settings: Settings, issuer: Issuer) -> tuple[dict, dict]:
+    """(DID document, Open Badges profile) of an issuer."""
+    key = issuer_key(settings)
+    # Before 0013 every credential named <base>/issuer as issuer and <base>/issuer#key-1 as key.
+    legacy = None if issuer.commune_id else f"{issuer.profile_url}#{KEY_FRAGMENT}"
+    return (did_document(issuer.did, key),
+            issuer_profile(did=issuer.did, name=issuer.name, url=issuer.profile_url, key=key, legacy_method=legacy))
+
+
+def status_list(db: Session, settings: Settings, issuer: Issuer) -> dict:
+    """The issuer's signed revocation list, as the database says now (no state kept per host)."""
+    condition = (Certificate.commune_id == issuer.commune_id if issuer.commune_id
+                 else Certificate.commune_id.is_(None))
+    rows = db.exec(select(Certificate.status_index, Certificate.revoked_at).where(
+        condition, Certificate.revoked_at.is_not(None), Certificate.status_index.is_not(None))).all()
+    revoked = tuple(sorted(index for index, _ in rows))
+    moment = max((_aware(at) for _, at in rows), default=STATUS_EPOCH).replace(microsecond=0)
+    return _signed_status_list(settings.signing_key, issuer, revoked, moment)
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_status_list(pem: str, issuer: Issuer, revoked: tuple[int, ...], moment: datetime) -> dict:
+    # Signing (RDF canonicalisation above all) costs tens of milliseconds; the list only changes
+    # with a revocation, so the same inputs give the same document from the cache.
+    unsigned = status_list_credential(list_url=issuer.status_list_url, issuer_id=issuer.did,
+                                      revoked=revoked, valid_from=moment)
+    return sign_credential(unsigned, key=_issuer_key(pem), verification_method=issuer.verification_method,
+                           created=moment)
+
+
+# --- The credential ------------------------------------------------------------------------
+
+
+def _criteria(course: object | None) -> str:
+    quiz = getattr(course, "quiz", None)
+    if isinstance(quiz, dict) and quiz.get("questions"):
+        mark = quiz.get("pass_mark", 80)
+        return f"Hoàn thành tất cả bài học của khóa và đạt từ {mark}% số điểm trở lên ở bài kiểm tra cuối khóa."
+    return "Hoàn thành tất cả bài học của khóa."
+
+
+def _draw_status_index(db: Session) -> int:
+    """A random free index; the unique index settles the rare race between two issuers."""
+    for _ in range(50):
+        index = secrets.randbelow(STATUS_LIST_SIZE)
+        taken = db.exec(select(Certificate.id).where(Certificate.status_index == index)).first()
+        if taken is None:
+            return index
+    raise ServiceError("status_list_full", "Danh sách trạng thái chứng nhận đã đầy, vui lòng báo quản trị viên.",
+                       503)
+
+
+def _signed_credential(db: Session, settings: Settings, *, code: str, learner_name: str, course_id: int,
+                       course_slug: str, course_title: str, commune_id: int | None, commune_name: str,
+                       issued_at: datetime, status_index: int, signed_at: datetime) -> dict:
+    base = settings.base_url.rstrip("/")
+    course = courses.course_by_id(db, course_id)
+    issuer = issuer_of(settings, commune_id=commune_id, commune_name=commune_name)
+    competences = [Competence(code=d, name=courses.DOMAINS[d], url=f"{base}/courses?domain={d}")
+                   for d in (getattr(course, "domains", None) or []) if d in courses.DOMAINS]
+    unsigned = build_credential(
+        credential_id=verify_url(settings, code), issuer_id=issuer.did, issuer_name=issuer.name,
+        issuer_url=issuer.profile_url, learner_name=learner_name, course_title=course_title,
+        course_url=f"{base}/courses/{course_slug}", course_summary=getattr(course, "summary", "") or "",
+        criteria=_criteria(course), competences=competences, awarded_at=issued_at,
+        status=status_entry(issuer.status_list_url, status_index))
+    return sign_credential(unsigned, key=issuer_key(settings), verification_method=issuer.verification_method,
+                           created=signed_at)
+
+
+def published_credential(ctx: Context, certificate_id: int) -> dict:
+    """The certificate's credential as /c/<code>.json publishes it.
+
+    A credential issued before status lists (0014) lacks credentialStatus, and its proof the
+    @context outside verifiers need: it is signed once more, with a status index, the first time
+    it is asked for; from then on it never changes either."""
+    with ctx.transaction() as db:
+        certificate = db.get(Certificate, certificate_id)
+        if certificate is None:
+            raise NotFound()
+        if certificate.status_index is not None:
+            return certificate.credential
+        for _ in range(3):
+            index = _draw_status_index(db)
+            credential = _signed_credential(
+                db, ctx.settings, code=certificate.code, learner_name=certificate.learner_name,
+                course_id=certificate.course_id, course_slug=certificate.course_slug,
+                course_title=certificate.course_title, commune_id=certificate.commune_id,
+                commune_name=certificate.commune_name, issued_at=_aware(certificate.issued_at),
+                status_index=index, signed_at=utcnow().replace(microsecond=0))
+            try:
+                with db.begin_nested():
+                    changed = db.execute(update(Certificate).where(
+                        Certificate.id == certificate.id, Certificate.status_index.is_(None)).values(
+                        status_index=index, credential=credential))
+            except IntegrityError:
+                continue  # another certificate took the index meanwhile
+            if not changed.rowcount:  # another host re-signed it first
+                db.refresh(certificate)
+            return credential if changed.rowcount else certificate.credential
+        raise ServiceError("busy", "Hệ thống đang bận, vui lòng thử lại.", 503)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def valid_certificate(db: Session, *, user_id: int, course_id: int) -> Certificate | None:
     return db.exec(select(Certificate).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id,
@@ -89,33 +251,35 @@ def issue(db: Session, *, settings: Settings, user_id: int, course_id: int,
         raise NotFound("unknown", "Không tìm thấy người học hoặc khóa học.")
     commune = db.get(Place, user.commune_id) if user.commune_id else None
     province = db.get(Place, commune.parent_id) if commune and commune.parent_id else None
-    code = new_code()
     now = utcnow().replace(microsecond=0)
-    base = settings.base_url.rstrip("/")
     commune_name = commune.name if commune else ""
-    unsigned = build_credential(
-        base_url=base, code=display_code(code), issuer_name=issuer_name(commune_name, settings),
-        learner_name=user.full_name, course_title=course.title,
-        course_url=f"{base}/courses/{course.slug}", course_summary=course.summary, issued_at=now)
-    credential = sign_credential(unsigned, key=issuer_key(settings),
-                                 verification_method=f"{base}/issuer#key-1", created=now)
-    certificate = Certificate(
-        code=code, user_id=user.id, course_id=course.id, learner_name=user.full_name,
-        course_slug=course.slug, course_title=course.title,
-        commune_id=commune.id if commune else None, commune_name=commune_name,
-        province_name=province.name if province else "", issued_at=now, credential=credential)
-    try:
-        with db.begin_nested():
-            db.add(certificate)
-            db.flush()
-            db.add(CertificateAudit(certificate_id=certificate.id, action="issued", actor_id=actor_id))
-    except IntegrityError:
-        winner = valid_certificate(db, user_id=user_id, course_id=course_id)
-        if winner is None:
-            raise
-        return winner
-    record(db, CertificateIssued(certificate_id=certificate.id, user_id=user.id, course_id=course.id))
-    return certificate
+    for attempt in range(3):
+        code, index = new_code(), _draw_status_index(db)
+        credential = _signed_credential(
+            db, settings, code=code, learner_name=user.full_name, course_id=course.id,
+            course_slug=course.slug, course_title=course.title, commune_id=commune.id if commune else None,
+            commune_name=commune_name, issued_at=now, status_index=index, signed_at=now)
+        certificate = Certificate(
+            code=code, user_id=user.id, course_id=course.id, learner_name=user.full_name,
+            course_slug=course.slug, course_title=course.title,
+            commune_id=commune.id if commune else None, commune_name=commune_name,
+            province_name=province.name if province else "", issued_at=now, credential=credential,
+            status_index=index)
+        try:
+            with db.begin_nested():
+                db.add(certificate)
+                db.flush()
+                db.add(CertificateAudit(certificate_id=certificate.id, action="issued", actor_id=actor_id))
+        except IntegrityError:
+            winner = valid_certificate(db, user_id=user_id, course_id=course_id)
+            if winner is not None:
+                return winner
+            if attempt == 2:
+                raise
+            continue  # the status index was taken by a certificate issued meanwhile: draw again
+        record(db, CertificateIssued(certificate_id=certificate.id, user_id=user.id, course_id=course.id))
+        return certificate
+    raise AssertionError("unreachable")
 
 
 def find(db: Session, typed_code: str) -> Certificate | None:
@@ -190,10 +354,11 @@ def reissue(ctx: Context, *, certificate_id: int, actor: User, full_name: str) -
         return fresh
 
 
-def count_verification(ctx: Context, key: str) -> bool:
-    """Count one public verification for this client; False when it is over the limit."""
+def count_verification(ctx: Context, key: str, *, limit: int | None = None) -> bool:
+    """Count one public verification for this client; False when it is over the limit
+    (LMS_VERIFY_RATE_LIMIT a minute unless another is given)."""
     with ctx.transaction() as db:
-        return hit(db, key=key, limit=ctx.settings.verify_rate_limit)
+        return hit(db, key=key, limit=ctx.settings.verify_rate_limit if limit is None else limit)
 
 
 def audit_of(db: Session, certificate_id: int) -> list[tuple[CertificateAudit, str]]:
