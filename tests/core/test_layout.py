@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from lms.core.models import User
 from tests.certificates.certtools import completed_course
-from tests.courses.packtools import sync_dirs, write_pack
+from tests.courses.packtools import FILLER, sync_dirs, write_pack
 from tests.events.eventtools import register, staff_with_event
 from tests.factories import PASSWORD, fresh, make_places, make_user
 from tests.teams.teamtools import team_setup
@@ -49,7 +49,7 @@ QUIZ = {
     ],
 }
 LESSON = (f"Gặp trang lạ, hãy báo cáo tại https://{LONG_WORD}/canh-bao-lua-dao-truc-tuyen-moi-nhat-2026 "
-          "hoặc gọi đường dây nóng 156.\n\n## Nguồn tham khảo\n\n"
+          "hoặc gọi đường dây nóng 156.\n\n" + FILLER + "## Nguồn tham khảo\n\n"
           f"- Cục An toàn thông tin: {LONG_WORD}\n")
 
 MEASURE = r"""() => {

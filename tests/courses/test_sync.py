@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from lms import paths
 from lms.cli import build_cli
 from lms.plugins.courses.models import CatalogState, Course, Lesson, LessonProgress
-from tests.courses.packtools import sync_dirs, write_pack
+from tests.courses.packtools import BODY, sync_dirs, write_pack
 from tests.factories import fresh, make_places, make_user
 
 
@@ -40,7 +40,8 @@ def test_editing_a_lesson_updates_it_and_keeps_progress(db, settings, tmp_path):
     db.add(LessonProgress(user_id=learner.id, lesson_id=lesson.id, course_id=lesson.course_id))
     db.commit()
 
-    (tmp_path / "khoa-thu" / "bai-hai.md").write_text("Nội dung **mới** của bài hai.\n", "utf-8")
+    (tmp_path / "khoa-thu" / "bai-hai.md").write_text("Nội dung **mới** của bài hai.\n\n" + BODY.format(n=2),
+                                                      "utf-8")
     report = sync_dirs(db, [tmp_path])
     assert report.updated == ["khoa-thu"]
     fresh(db)
@@ -86,7 +87,7 @@ def test_a_course_removed_from_the_packs_is_retired(db, tmp_path):
 
 def test_images_get_size_lazy_loading_and_long_cache(client, db, tmp_path):
     folder = write_pack(tmp_path, "khoa-anh", bodies={
-        "bai-mot": "Xem hình:\n\n![Màn hình VNeID](assets/man-hinh.png)\n"})
+        "bai-mot": "Xem hình:\n\n![Màn hình VNeID](assets/man-hinh.png)\n\n" + BODY.format(n=1)})
     (folder / "assets").mkdir()
     buffer = io.BytesIO()
     Image.new("RGB", (320, 200), (11, 83, 148)).save(buffer, "PNG")
@@ -109,7 +110,8 @@ def test_images_get_size_lazy_loading_and_long_cache(client, db, tmp_path):
 
 def test_lesson_html_is_sanitised(client, db, tmp_path):
     write_pack(tmp_path, "khoa-xau", bodies={
-        "bai-mot": "<script>alert(1)</script>\n\n[bấm](javascript:alert(2)) <img src=x onerror=alert(3)>\n"})
+        "bai-mot": "<script>alert(1)</script>\n\n[bấm](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n"
+                   + BODY.format(n=1)})
     sync_dirs(db, [tmp_path])
     body = client.get("/courses/khoa-xau/bai-mot").text
     assert "<script>alert" not in body and 'href="javascript' not in body

@@ -21,6 +21,13 @@ DOMAINS = {
     "ung-dung-ai": "Ứng dụng trí tuệ nhân tạo",
 }
 MAX_IMAGE_BYTES = 150 * 1024
+# README recommends 250–600 words; only nonsense is refused, so a 3-minute guide still passes.
+MIN_LESSON_WORDS = 80
+MAX_LESSON_WORDS = 1200
+SOURCES_TITLE = "Nguồn tham khảo"
+SOURCES_HEADING = f"## {SOURCES_TITLE}"
+# Decision 757/QĐ-BKHCN: the groups its basic digital skills are written for.
+COMPETENCE_GROUPS = ("nguoi-dan", "can-bo", "doanh-nghiep", "hoc-sinh")
 _DEFAULT_PASS_MARK = 80
 _DEFAULT_COOLDOWN_MINUTES = 0
 _REQUIRED_COURSE_KEYS = ("slug", "title", "audiences", "summary", "estimated_minutes", "version", "lessons")
@@ -29,6 +36,13 @@ _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 _WORD = re.compile(r"\w")
 _TEXT_SUFFIXES = {".md", ".yaml", ".yml"}
+_COMPETENCE = re.compile(r"^757:(?P<group>[^:]*)(?::(?P<skill>.*))?$")
+_SKILL = re.compile(r"^[0-9]+\.[0-9]+$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|[0-9]{1,9}[.)])[ \t]+\S")
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+# Headings a writer means as the sources section but spells differently.
+_SOURCES_NEAR_MISSES = {"nguồn tham khảo", "nguồn", "nguồn tài liệu", "tài liệu tham khảo", "tham khảo"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class LessonSpec:
     path: Path
     body_md: str
     word_count: int
+    competences: tuple[str, ...] = ()  # Decision 757/QĐ-BKHCN codes, as written in course.yaml
 
 
 @dataclass(frozen=True)
@@ -103,12 +118,24 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader whose mappings and sequences carry 1-based line numbers."""
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """PyYAML keeps the last of two equal keys without a word; a pack must not lose text so."""
+
+    def __init__(self, key: str, first_line: int, mark: yaml.Mark) -> None:
+        super().__init__(None, None, f"found duplicate key {key!r}", mark)
+        self.key, self.first_line = key, first_line
+
+
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode):
     data = _Map()
     data.line = node.start_mark.line + 1
-    data.key_lines = {
-        key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)
-    }
+    data.key_lines = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        if key.value in data.key_lines:
+            raise _DuplicateKey(key.value, data.key_lines[key.value], key.start_mark)
+        data.key_lines[key.value] = key.start_mark.line + 1
     yield data  # yielded first so that recursive structures resolve, as PyYAML does
     data.update(loader.construct_mapping(node))
 
@@ -196,17 +223,105 @@ def _read_texts(folder: Path, problems: list[Problem]) -> dict[Path, str]:
     return texts
 
 
+_QUOTE_HINT = "hãy đặt cả giá trị trong dấu ngoặc kép, ví dụ title: \"…\""
+
+
+def _explain_yaml(exc: yaml.YAMLError) -> tuple[yaml.Mark | None, str]:
+    """Where a PyYAML error is and what it means, in plain Vietnamese with a hint."""
+    problem = getattr(exc, "problem", None) or ""
+    context = getattr(exc, "context", None) or ""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    opened_at = f" (mở ở dòng {opened.line + 1})" if opened is not None else ""
+    found = re.search(r"found (?:character )?'(.*?)'", problem)
+    char = found.group(1) if found else ""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return None, (f"có ký tự điều khiển không nhìn thấy được (mã U+{exc.character:04X}), thường do dán từ "
+                      "Word hoặc PDF; hãy xóa ký tự đó")
+    if isinstance(exc, _DuplicateKey):
+        return mark, (f"mục “{exc.key}” được ghi hai lần (lần đầu ở dòng {exc.first_line}); "
+                      "YAML chỉ giữ lần sau, hãy xóa một lần")
+    if problem == "mapping values are not allowed here":
+        return mark, ("dấu hai chấm “:” ở chỗ này không hợp lệ; có thể thiếu dấu ngoặc kép quanh một câu "
+                      "có dấu hai chấm (viết title: \"Bước 1: mở ứng dụng\"), hoặc dòng này thụt lề sâu "
+                      "hơn dòng trên, hoặc dòng trên thiếu dấu hai chấm sau tên mục")
+    if problem == "could not find expected ':'":
+        # The scanner notices on the next line; the key that lacks its colon is where it started.
+        return opened or mark, ("thiếu dấu hai chấm “:” sau tên mục (mỗi dòng viết dạng tên: giá trị), "
+                                "hoặc một câu dài bị xuống dòng mà không nằm trong dấu ngoặc kép")
+    # PyYAML names the character with repr(), so a tab reads as the two characters \t.
+    if "tab character" in problem or (problem.startswith("found character") and char == "\\t"):
+        return mark, "có ký tự Tab; YAML chỉ dùng dấu cách để thụt lề, hãy thay Tab bằng dấu cách"
+    if problem.startswith("found character") and "cannot start any token" in problem:
+        return mark, f"giá trị không được bắt đầu bằng ký tự “{char}”; {_QUOTE_HINT}"
+    if problem.startswith("expected <block end>"):
+        if "'<scalar>'" in problem:
+            return mark, ("có chữ thừa sau giá trị, thường là chữ nằm sau dấu ngoặc kép đóng; nếu câu có "
+                          "dấu ngoặc kép bên trong, hãy dùng ngoặc kép “ ” hoặc bọc cả câu bằng dấu nháy đơn '…'; "
+                          "cũng có thể một dấu ngoặc kép ở dòng trên chưa được đóng")
+        return mark, ("thụt lề không khớp: dòng này không thẳng hàng với các mục cùng cấp ở trên "
+                      "(các mục cùng cấp phải bắt đầu ở cùng một cột, chỉ thụt lề bằng dấu cách)")
+    if problem in ("found unexpected end of stream", "found unexpected document separator"):
+        return opened or mark, ("dấu ngoặc kép (hoặc nháy đơn) mở ở đây chưa được đóng; "
+                                "hãy thêm dấu đóng ở cuối câu")
+    if problem.startswith("expected ',' or ']'"):
+        return mark, (f"danh sách trong ngoặc vuông […]{opened_at} viết chưa đúng: thiếu dấu phẩy giữa các mục "
+                      "hoặc thiếu dấu “]” đóng; mục có dấu phẩy hay dấu hai chấm phải nằm trong dấu ngoặc kép")
+    if problem.startswith("expected ',' or '}'"):
+        return mark, (f"bảng trong ngoặc nhọn {{…}}{opened_at} viết chưa đúng: thiếu dấu phẩy hoặc thiếu dấu “}}” "
+                      "đóng; chữ có dấu hai chấm, dấu phẩy hay dấu ngoặc kép bên trong phải đặt trong dấu "
+                      "ngoặc kép, ví dụ {id: a, text: \"Chọn: có\"}")
+    if "escape" in problem:
+        return mark, ("trong dấu ngoặc kép, dấu gạch chéo ngược “\\” phải viết thành “\\\\”; "
+                      "hoặc bọc câu bằng dấu nháy đơn '…' thay cho ngoặc kép")
+    if "alias" in problem or "anchor" in context or "alias" in context or "anchor" in problem:
+        return mark, f"giá trị bắt đầu bằng “*” hoặc “&” bị YAML hiểu là tham chiếu; {_QUOTE_HINT}"
+    if "tag" in problem or "tag" in context:
+        return mark, f"giá trị bắt đầu bằng “!” bị YAML hiểu là nhãn kiểu dữ liệu; {_QUOTE_HINT}"
+    if "block scalar" in context:
+        return mark, ("sau “>-”, “>” hoặc “|” phải xuống dòng ngay; đoạn văn viết từ dòng sau, "
+                      "thụt lề vào so với tên mục")
+    if "single document" in context or "document start" in problem:
+        return mark, "tệp chỉ được chứa một tài liệu YAML; hãy xóa dòng “---” này hoặc phần phía sau nó"
+    if problem.startswith("expected the node content"):
+        return mark, (f"thiếu giá trị ở chỗ này, hoặc có ký tự “{char}” thừa; "
+                      f"nếu giá trị bắt đầu bằng dấu ngoặc hay dấu phẩy, {_QUOTE_HINT}")
+    if problem == "sequence entries are not allowed here":
+        return mark, ("gạch đầu dòng “-” phải ở đầu một dòng mới, thụt lề dưới tên mục; "
+                      f"nếu “-” là một phần của câu, {_QUOTE_HINT}")
+    if problem == "mapping keys are not allowed here":
+        return mark, f"dấu “?” ở chỗ này không hợp lệ; nếu nó là một phần của câu, {_QUOTE_HINT}"
+    if "unhashable" in problem:
+        return mark, "tên mục phải là chữ, không được là danh sách […] hay bảng {…}"
+    return mark, ("YAML viết chưa đúng ở chỗ này; hãy kiểm tra thụt lề, dấu hai chấm và dấu ngoặc kép "
+                  f"(chi tiết kỹ thuật: {problem or context or type(exc).__name__})")
+
+
+def _yaml_error(path: Path, text: str, exc: yaml.YAMLError) -> Problem:
+    mark, explanation = _explain_yaml(exc)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    elif isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    else:
+        line, column = 1, 1
+    return Problem(path, line, f"Lỗi cú pháp YAML ở dòng {line}, cột {column}: {explanation}.")
+
+
 def _parse_mapping(path: Path, texts: dict[Path, str], problems: list[Problem]) -> _Map | None:
     text = texts.get(path)
     if text is None:  # unreadable: already reported by _read_texts
         return None
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)  # the reader refuses control characters already here
+    except yaml.YAMLError as exc:
+        problems.append(_yaml_error(path, text, exc))
+        return None
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        detail = getattr(exc, "problem", None) or str(exc)
-        problems.append(Problem(path, mark.line + 1 if mark else 1, f"YAML không hợp lệ: {detail}."))
+        problems.append(_yaml_error(path, text, exc))
         return None
     finally:
         loader.dispose()
@@ -306,15 +421,66 @@ def _course_fields(data: _Map, folder: Path, report: _Report) -> dict[str, Any]:
     }
 
 
-def _lesson_entries(data: _Map, report: _Report) -> list[tuple[str, str, int]]:
-    """(slug, title, line) of each well-formed lesson entry, in course.yaml order."""
+@dataclass(frozen=True)
+class _Entry:
+    """One well-formed lesson entry of course.yaml."""
+
+    slug: str
+    title: str
+    line: int
+    competences: tuple[str, ...]
+
+
+_COMPETENCE_FORM = (
+    "viết dạng 757:<nhóm> hoặc 757:<nhóm>:<kỹ năng> theo Quyết định 757/QĐ-BKHCN, "
+    "ví dụ \"757:nguoi-dan:0.2\" hoặc \"757:can-bo\"")
+
+
+def _competence_problem(code: Any) -> str | None:
+    if not isinstance(code, str):
+        return f"Mã năng lực “{code}” phải là chữ trong dấu ngoặc kép; {_COMPETENCE_FORM}."
+    match = _COMPETENCE.match(code)
+    if match is None:
+        return f"Mã năng lực “{code}” không hợp lệ: {_COMPETENCE_FORM}."
+    if match["group"] not in COMPETENCE_GROUPS:
+        return (f"Mã năng lực “{code}”: nhóm “{match['group']}” không có trong Quyết định 757/QĐ-BKHCN; "
+                f"chỉ được chọn: {', '.join(COMPETENCE_GROUPS)}.")
+    if match["skill"] is not None and not _SKILL.match(match["skill"]):
+        return (f"Mã năng lực “{code}”: kỹ năng “{match['skill']}” phải là hai số cách nhau bằng dấu chấm, "
+                "ví dụ 0.2 hoặc 1.3.")
+    return None
+
+
+def _competences(entry: _Map, report: _Report) -> tuple[str, ...]:
+    """The valid codes of a lesson entry's optional `competences` list; reports the others."""
+    if "competences" not in entry:
+        return ()
+    codes = entry["competences"]
+    if not isinstance(codes, _Seq):
+        report.add(entry.line_of("competences"), (
+            "“competences” phải là danh sách mã năng lực, ví dụ [\"757:nguoi-dan:0.2\", \"757:can-bo\"]."))
+        return ()
+    kept: list[str] = []
+    for index, code in enumerate(codes):
+        problem = _competence_problem(code)
+        if problem is None and code in kept:
+            problem = f"Mã năng lực “{code}” bị lặp trong cùng một bài học."
+        if problem is not None:
+            report.add(codes.line_of(index), problem)
+        else:
+            kept.append(code)
+    return tuple(kept)
+
+
+def _lesson_entries(data: _Map, report: _Report) -> list[_Entry]:
+    """Each well-formed lesson entry, in course.yaml order."""
     lessons = data.get("lessons")
     if lessons is None:
         return []
     if not isinstance(lessons, list) or not lessons:
         report.add(data.line_of("lessons"), "“lessons” phải là danh sách có ít nhất một bài học.")
         return []
-    entries: list[tuple[str, str, int]] = []
+    entries: list[_Entry] = []
     first_line: dict[str, int] = {}
     for index, entry in enumerate(lessons):
         line = lessons.line_of(index)
@@ -329,7 +495,7 @@ def _lesson_entries(data: _Map, report: _Report) -> list[tuple[str, str, int]]:
             report.add(line, f"Mã bài học “{slug}” bị trùng (đã dùng ở dòng {first_line[slug]}).")
         else:
             first_line[slug] = line
-            entries.append((slug, entry["title"], line))
+            entries.append(_Entry(slug, entry["title"], line, _competences(entry, report)))
     return entries
 
 
@@ -370,6 +536,59 @@ def _check_lesson_body(path: Path, body: str, assets: dict[str, Path], problems:
     for number, line in enumerate(lines, 1):
         for match in _IMAGE.finditer(line):
             _check_image(path, number, match.group(1), assets, problems)
+    _check_length(path, _word_count(body), problems)
+    _check_sources(path, lines, problems)
+
+
+def _check_length(path: Path, words: int, problems: list[Problem]) -> None:
+    if words < MIN_LESSON_WORDS:
+        problems.append(Problem(path, 1, (
+            f"Bài học quá ngắn: {words} từ, cần ít nhất {MIN_LESSON_WORDS} từ (nên viết 250–600 từ); "
+            "có thể tệp bị cắt mất hoặc mới là bản nháp.")))
+    elif words > MAX_LESSON_WORDS:
+        problems.append(Problem(path, 1, (
+            f"Bài học quá dài: {words} từ, tối đa {MAX_LESSON_WORDS} từ (nên viết 250–600 từ); "
+            "hãy tách thành hai bài.")))
+
+
+def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line, level, text) of each ATX heading outside fenced code."""
+    headings, fenced = [], False
+    for number, line in enumerate(lines, 1):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (match := _HEADING.match(line)):
+            headings.append((number, len(match.group(1)), match.group(2) or ""))
+    return headings
+
+
+def _check_sources(path: Path, lines: list[str], problems: list[Problem]) -> None:
+    """The lesson ends with `## Nguồn tham khảo` listing at least one source."""
+    headings = _headings(lines)
+    exact = [h for h in headings if h[1] == 2 and h[2] == SOURCES_TITLE]
+    if not exact:
+        near = next((h for h in headings
+                     if " ".join(h[2].rstrip(" :.").split()).casefold() in _SOURCES_NEAR_MISSES), None)
+        if near is not None:
+            problems.append(Problem(path, near[0], (
+                f"Tiêu đề mục nguồn phải viết đúng là “{SOURCES_HEADING}” (hai dấu #, không có dấu hai chấm), "
+                f"không phải “{lines[near[0] - 1].strip()}”.")))
+        else:
+            problems.append(Problem(path, len(lines), (
+                f"Bài học thiếu mục “{SOURCES_HEADING}” ở cuối bài: hãy thêm mục này và liệt kê nguồn "
+                "(văn bản pháp luật có số và ngày, hoặc trang chính thức), mỗi nguồn một dòng “- …”.")))
+        return
+    start = exact[-1][0]
+    after = [h for h in headings if h[0] > start and h[1] <= 2]
+    end = after[0][0] if after else len(lines) + 1
+    if not any(_LIST_ITEM.match(line) for line in lines[start:end - 1]):
+        problems.append(Problem(path, start, (
+            f"Mục “{SOURCES_HEADING}” chưa có nguồn nào: hãy liệt kê mỗi nguồn trên một dòng "
+            "bắt đầu bằng “- ” (văn bản pháp luật có số và ngày, hoặc trang chính thức).")))
+    for number, _, text in after:
+        problems.append(Problem(path, number, (
+            f"Mục “{SOURCES_HEADING}” phải là mục cuối của bài, nhưng sau nó còn mục “{text}”; "
+            "hãy chuyển mục này lên trước.")))
 
 
 def _check_image(
@@ -385,19 +604,19 @@ def _check_image(
 
 
 def _load_lessons(
-    folder: Path, entries: list[tuple[str, str, int]], texts: dict[Path, str],
-    assets: dict[str, Path], report: _Report,
+    folder: Path, entries: list[_Entry], texts: dict[Path, str], assets: dict[str, Path], report: _Report,
 ) -> list[LessonSpec]:
     lessons = []
-    for position, (slug, title, line) in enumerate(entries, 1):
-        path = folder / f"{slug}.md"
+    for position, entry in enumerate(entries, 1):
+        path = folder / f"{entry.slug}.md"
         if path not in texts:
             if not path.is_file():  # an unreadable file was reported already
-                report.add(line, f"Không tìm thấy tệp bài học “{slug}.md” bên cạnh course.yaml.")
+                report.add(entry.line, f"Không tìm thấy tệp bài học “{entry.slug}.md” bên cạnh course.yaml.")
             continue
         body = texts[path]
         _check_lesson_body(path, body, assets, report.problems)
-        lessons.append(LessonSpec(slug, title, position, path, body, _word_count(body)))
+        lessons.append(LessonSpec(entry.slug, entry.title, position, path, body, _word_count(body),
+                                  entry.competences))
     return lessons
 
 
@@ -459,6 +678,16 @@ def _question_line(question: _Map, where: Any) -> int:
     return question.line
 
 
+def _check_coverage(questions: _Seq, lessons: list[str], line: int, report: _Report) -> None:
+    """Every lesson has a question: the quiz is what says a learner took the lesson in."""
+    covered = {question.get("lesson") for question in questions
+               if isinstance(question, dict) and isinstance(question.get("lesson"), str)}
+    for slug in lessons:
+        if slug not in covered:
+            report.add(line, (
+                f"Chưa có câu hỏi nào cho bài học “{slug}”: hãy thêm ít nhất một câu có “lesson: {slug}”."))
+
+
 def _load_quiz(
     path: Path, texts: dict[Path, str], lessons: list[str], problems: list[Problem],
     question_types: Mapping[str, Any] | None,
@@ -481,6 +710,7 @@ def _load_quiz(
     for index, question in enumerate(questions):
         _check_question(question, questions.line_of(index), lessons, first_line, report,
                         question_types)
+    _check_coverage(questions, lessons, data.line_of("questions"), report)
     if len(problems) > before:
         return None
     return QuizSpec(path, pass_mark, cooldown, _plain(questions))
@@ -492,6 +722,7 @@ def _load_quiz(
 def _content_hash(
     folder: Path, lessons: list[LessonSpec], quiz: QuizSpec | None, assets: dict[str, Path],
 ) -> str:
+    # course.yaml goes in whole, so a lesson's competences are part of the hash too.
     files = [folder / "course.yaml", *(lesson.path for lesson in lessons)]
     if quiz is not None:
         files.append(quiz.path)
@@ -535,7 +766,7 @@ def _load_pack(folder: Path, question_types: Mapping[str, Any] | None) -> _Draft
     entries = _lesson_entries(data, report)
     assets = _load_assets(folder, problems)
     lessons = _load_lessons(folder, entries, texts, assets, report)
-    quiz = _load_quiz(folder / "quiz.yaml", texts, [slug for slug, _, _ in entries], problems,
+    quiz = _load_quiz(folder / "quiz.yaml", texts, [entry.slug for entry in entries], problems,
                       question_types)
     if not problems:
         fields["prerequisites"] = [slug for slug, _ in draft.prerequisites]
