@@ -48,6 +48,13 @@ FormLists = Annotated[dict[str, list[str]], Depends(read_form_lists)]
 FormFields = Annotated[FormData, Depends(read_form_data)]
 
 
+def takes_uploads(endpoint: Any) -> Any:
+    """Mark a page that receives files: its request body may reach the media upload cap
+    (LMS_MEDIA_MAX_UPLOAD_BYTES) instead of LMS_MAX_BODY_BYTES."""
+    endpoint.lms_takes_uploads = True
+    return endpoint
+
+
 def checkbox(values: dict[str, Any], name: str) -> bool:
     return values.get(name) in ("on", "1", "true", "yes")
 

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         default=True, description="Server-side prepared statements (PostgreSQL); turn off behind "
                                   "PgBouncer in transaction mode.",
     )
+    media_dir: str = Field(
+        default="", description="Folder shared by all hosts (an NFS or object-store mount) that keeps "
+                                "uploaded media; empty: they are kept in the database.")
+    media_max_upload_bytes: int = Field(
+        default=10_000_000, ge=1, description="Largest media file accepted for upload, before re-encoding.")
     outbox_interval_seconds: float = Field(
         default=30, ge=0,
         description="How often each worker delivers domain events still pending; 0: only at start.",

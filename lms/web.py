@@ -170,7 +170,7 @@ class WebGuard:
                 await self._error(scope, send_with_headers, 403, detail=FOREIGN_ORIGIN)
                 return
             try:
-                body = await _read_body(scope, receive, self.settings.max_body_bytes)
+                body = await _read_body(scope, receive, _body_limit(scope, route, self.settings))
                 sent = await _sent_csrf(scope, body)
             except BodyTooLarge:
                 await self._error(scope, send_with_headers, 413)
@@ -238,6 +238,16 @@ def _matching(routes: Any, scope: Scope) -> Any:
         if found is not None:
             return found
     return None
+
+
+def _body_limit(scope: Scope, route: Any, settings: Any) -> int:
+    """A page marked with lms.forms.takes_uploads may receive a file up to the upload cap;
+    every other request stays within max_body_bytes."""
+    endpoint = getattr(route, "endpoint", None)
+    content_type = (_header(scope, b"content-type") or "").lower()
+    if getattr(endpoint, "lms_takes_uploads", False) and content_type.startswith("multipart/form-data"):
+        return max(settings.max_body_bytes, settings.media_max_upload_bytes + 256 * 1024)
+    return settings.max_body_bytes
 
 
 def _policy_name(route: Any) -> str | None:

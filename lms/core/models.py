@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Column, Index, Text, event
 from sqlmodel import Field, SQLModel
 
 from lms.db import utcnow
+from lms.media import MediaFile  # noqa: F401 - core_media is defined with its store, collected here
 from lms.text import fold
 
 

@@ -269,3 +269,49 @@ def test_a_pack_never_takes_over_a_course_from_the_editor(client, db, commune_ed
     db.commit()
     assert not db.exec(select(Course).where(Course.slug == "khoa-cua-xa")).scalars().one().retired
     assert db.exec(select(ContentEditor)).first() is not None
+
+
+def _photo(width=1600, height=1000) -> bytes:
+    from PIL import Image as PILImage
+
+    picture = PILImage.new("RGB", (width, height))
+    picture.putdata([(x % 256, (x * y) % 256, y % 256) for y in range(height) for x in range(width)])
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_an_uploaded_picture_is_shown_at_several_widths(client, make_client, db, settings, commune_editor):
+    places, *_ = commune_editor
+    draft_id = _create(client, title="Khóa có ảnh")
+    first = _lesson(client, draft_id, "Bài có ảnh", body("Xem ảnh chợ quê."))
+    token = csrf(client, f"/studio/{draft_id}/lessons/{first}")
+
+    def upload(data, alt, name="cho-que.jpg", kind="image/jpeg"):
+        return client.post(f"/studio/{draft_id}/images", data={"csrf_token": token, "alt": alt},
+                           files={"image": (name, data, kind)})
+
+    no_alt = upload(_photo(), "")
+    assert no_alt.status_code == 422 and "mô tả ảnh" in text_of(no_alt.text)
+    svg = upload(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "Hình", "x.svg",
+                 "image/svg+xml")
+    assert svg.status_code == 422
+    fresh(db)
+    assert db.get(CourseDraft, draft_id).assets == {}
+    db.commit()
+    added = upload(_photo(), "Quầy rau có bảng mã QR")
+    assert added.status_code == 200, text_of(added.text)
+    snippet = re.search(r"!\[Quầy rau có bảng mã QR\]\(assets/[a-z0-9.-]+\)", text_of(added.text)).group(0)
+    _lesson(client, draft_id, "Bài có ảnh", body("Xem ảnh chợ quê.") + "\n\n" + snippet, slug=first)
+    assert _publish(client, draft_id).status_code == 303
+    learner = make_client()
+    login(learner, make_user(db, settings, village=places.villages[0]).phone)
+    page = learner.get(f"/courses/khoa-co-anh/{first}").text
+    image = re.search(r'<img [^>]*alt="Quầy rau có bảng mã QR"[^>]*>', page).group(0)
+    assert 'width="800"' in image and 'height="500"' in image and 'loading="lazy"' in image
+    widths = re.findall(r"(/media/[0-9a-f]+\.\w+) (\d+)w", image)
+    assert [int(w) for _, w in widths] == [400, 800, 1200]
+    served = learner.get(widths[0][0])
+    assert served.status_code == 200 and served.headers["content-type"] in ("image/webp", "image/jpeg")
+    src = re.search(r'src="([^"]+)"', image).group(1)
+    assert learner.get(src).status_code == 200

@@ -340,22 +340,47 @@ def save_quiz(ctx: Context, *, actor: User, draft_id: int, quiz_yaml: str | None
         _log(db, draft, actor, summary)
 
 
-def add_image(ctx: Context, *, actor: User, draft_id: int, name: str, data: bytes) -> str:
-    """An image for the draft's lessons, already checked and re-encoded by the caller."""
-    if not IMAGE_NAME.match(name):
-        raise ServiceError("image_name", "Tên ảnh chỉ gồm chữ thường không dấu, số, “-” và đuôi .webp/.png/.jpg.", 422)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ServiceError("image_size", f"Ảnh tối đa {MAX_IMAGE_BYTES // 1024} KB.", 422)
+def add_image(ctx: Context, *, actor: User, draft_id: int, data: bytes, alt: str, filename: str) -> str:
+    """An uploaded picture for the draft's lessons: checked by its content and re-encoded at
+    several widths (lms.media), all kept in the media store for `srcset`; the pack keeps the
+    800 px one as its assets/ file. Returns the Markdown that shows it."""
+    from lms.media import media_store, prepare_image, save_image
+
+    prepared = prepare_image(data, alt=alt, max_bytes=ctx.settings.media_max_upload_bytes)
     with ctx.transaction() as db:
         draft = draft_for(db, actor, draft_id)
-        draft.assets = {**draft.assets, name: base64.b64encode(data).decode()}
+        stored = save_image(db, media_store(ctx.settings), prepared)
+        default = stored.default
+        content = next(v[3] for v in prepared.variants if v[0] == default.width)
+        if len(content) > MAX_IMAGE_BYTES:
+            raise ServiceError("image_size", "Ảnh này nén xong vẫn quá lớn (quá 150 KB ở khổ 800 px): "
+                               "hãy chọn ảnh ít chi tiết hơn hoặc cắt bớt.", 422)
+        stem = slug_from(Path(filename or "anh").stem)[:60] or "anh"
+        extension = default.url.rsplit(".", 1)[1]
+        name, n = f"{stem}.{extension}", 2
+        while name in draft.assets:
+            name, n = f"{stem}-{n}.{extension}", n + 1
+        draft.assets = {**draft.assets, name: {"data": base64.b64encode(content).decode(),
+                                               "media": stored.to_dict()}}
         _log(db, draft, actor, f"Thêm ảnh “{name}”")
-        return f"assets/{name}"
+        return f"![{stored.alt}](assets/{name})"
+
+
+def _asset_data(value: Any) -> str:
+    return value["data"] if isinstance(value, dict) else value
 
 
 def image_bytes(draft: CourseDraft, name: str) -> bytes | None:
-    encoded = draft.assets.get(name)
-    return base64.b64decode(encoded) if encoded else None
+    value = draft.assets.get(name)
+    return base64.b64decode(_asset_data(value)) if value else None
+
+
+def srcsets(draft: CourseDraft) -> dict[str, str]:
+    """name → `url 400w, …` for the pictures uploaded in the editor."""
+    from lms.media import StoredImage
+
+    return {name: StoredImage.from_dict(value["media"]).srcset for name, value in draft.assets.items()
+            if isinstance(value, dict) and value.get("media")}
 
 
 # --- Checking and publishing -----------------------------------------------------------
@@ -384,8 +409,8 @@ def _write_pack(root: Path, slug: str, files: dict[str, str], assets: dict[str, 
     (folder / "assets").mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text, "utf-8")
-    for name, encoded in assets.items():
-        (folder / "assets" / name).write_bytes(base64.b64decode(encoded))
+    for name, value in assets.items():
+        (folder / "assets" / name).write_bytes(base64.b64decode(_asset_data(value)))
     return folder
 
 
@@ -451,7 +476,7 @@ def publish(ctx: Context, *, actor: User, draft_id: int) -> tuple[int, list[Draf
         position = course.position if course else 1000 + (
             db.exec(select(func.count()).select_from(Course)).scalar() or 0)
         course = services.apply_pack(db, pack, course=course, position=position, commune_id=draft.commune_id,
-                                     source="editor")
+                                     source="editor", srcsets=srcsets(draft))
         services.catalog_changed(db)
         files = {**draft.files, "course.yaml": _dump({**_course_yaml(draft), "version": version})}
         db.add(CourseRevision(draft_id=draft.id, version=version, files=files, assets=dict(draft.assets),
@@ -494,13 +519,15 @@ def restore(ctx: Context, *, actor: User, draft_id: int, version: int) -> None:
 def preview_html(draft: CourseDraft, body: str) -> str:
     """A lesson as learners will see it: the same Markdown pipeline, images from the draft."""
     images = {}
-    for name, encoded in draft.assets.items():
+    widths = srcsets(draft)
+    for name, value in draft.assets.items():
         try:
-            with PILImage.open(io.BytesIO(base64.b64decode(encoded))) as picture:
+            with PILImage.open(io.BytesIO(base64.b64decode(_asset_data(value)))) as picture:
                 width, height = picture.size
         except (OSError, ValueError):
             continue  # a broken image shows as its alt text, as for learners
-        images[f"assets/{name}"] = Image(f"/studio/{draft.id}/assets/{name}", width, height)
+        images[f"assets/{name}"] = Image(f"/studio/{draft.id}/assets/{name}", width, height,
+                                         widths.get(name, ""))
     return render_markdown(body, images)
 
 
@@ -513,8 +540,8 @@ def export_zip(draft: CourseDraft) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in sorted(draft.files.items()):
             archive.writestr(f"{draft.slug}/{name}", text)
-        for name, encoded in sorted(draft.assets.items()):
-            archive.writestr(f"{draft.slug}/assets/{name}", base64.b64decode(encoded))
+        for name, value in sorted(draft.assets.items()):
+            archive.writestr(f"{draft.slug}/assets/{name}", base64.b64decode(_asset_data(value)))
     return buffer.getvalue()
 
 

@@ -12,7 +12,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height", "loading", "decoding"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
@@ -25,6 +25,8 @@ class Image:
     url: str
     width: int
     height: int
+    # Other widths of an uploaded picture (url 400w, …): phones fetch the one they need.
+    srcset: str = ""
 
 
 def reading_minutes(word_count: int) -> int:
@@ -42,8 +44,10 @@ def render_markdown(source: str, images: dict[str, Image]) -> str:
         image = images.get(src)
         if image is None:
             return f"<span>[{alt}]</span>"
+        widths = (f' srcset="{escape(image.srcset)}" sizes="(max-width: 800px) 100vw, 800px"'
+                  if image.srcset else "")
         return (f'<img src="{escape(image.url)}" alt="{alt}" width="{image.width}" '
-                f'height="{image.height}" loading="lazy" decoding="async">')
+                f'height="{image.height}"{widths} loading="lazy" decoding="async">')
 
     md.add_render_rule("image", render_image)
     html = md.render(source)

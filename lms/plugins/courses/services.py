@@ -4,7 +4,7 @@ import hashlib
 import io
 import mimetypes
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image as PILImage
@@ -81,7 +81,8 @@ def sync_packs(db: Session, packs: list[CoursePack]) -> SyncReport:
 
 
 def apply_pack(db: Session, pack: CoursePack, *, course: Course | None, position: int,
-               commune_id: int | None = None, source: str = "pack") -> Course:
+               commune_id: int | None = None, source: str = "pack",
+               srcsets: dict[str, str] | None = None) -> Course:
     """Write one checked pack into its course (new or existing): fields, images, lessons.
     Lessons keep their ids by slug, so learners' progress and attempts stay; a lesson the
     pack no longer has is retired. Used by the packs' sync and by publishing from the editor."""
@@ -98,6 +99,9 @@ def apply_pack(db: Session, pack: CoursePack, *, course: Course | None, position
     db.add(course)
     db.flush()
     images = _sync_assets(db, course, pack)
+    for name, widths in (srcsets or {}).items():
+        if f"assets/{name}" in images:
+            images[f"assets/{name}"] = replace(images[f"assets/{name}"], srcset=widths)
     _sync_lessons(db, course, pack, images)
     return course
 

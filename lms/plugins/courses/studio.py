@@ -18,7 +18,7 @@ from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
-from lms.forms import FormFields, FormLists, FormValues, ObjectId
+from lms.forms import FormFields, FormLists, FormValues, ObjectId, takes_uploads
 from lms.plugin_host import flatten
 from lms.plugins.courses import authoring
 from lms.plugins.courses.models import ContentEditor, Course, CourseDraft
@@ -162,6 +162,37 @@ def studio_asset(request: Request, draft_id: ObjectId, name: str, user: User = D
             "gif": "image/gif"}[name.rsplit(".", 1)[1]]
     return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=300",
                                                     "X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/studio/{draft_id}/images")
+@takes_uploads
+def studio_image(request: Request, draft_id: ObjectId, form: FormFields, user: User = Depends(access.staff),
+                 db: Session = Depends(get_session)) -> Any:
+    draft = authoring.draft_for(db, user, draft_id)
+    upload, alt = form.get("image"), form.get("alt")
+    back = form.get("back") if form.get("back") in ("lesson",) else ""
+    lesson = form.get("lesson") if isinstance(form.get("lesson"), str) else ""
+    alt = alt if isinstance(alt, str) else ""
+    errors: dict[str, str] = {}
+    snippet = ""
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        errors["image"] = "Hãy chọn một tệp ảnh (JPEG, PNG, WebP)."
+    else:
+        data = upload.file.read(request.app.state.settings.media_max_upload_bytes + 1)
+        try:
+            snippet = authoring.add_image(context_of(request), actor=user, draft_id=draft.id, data=data, alt=alt,
+                                          filename=upload.filename)
+        except ServiceError as exc:
+            if exc.status in (403, 404):
+                raise
+            errors["alt" if exc.code == "media_alt_missing" else "image"] = exc.message
+    db.expire_all()
+    draft = authoring.draft_for(db, user, draft_id)
+    shown = authoring.view(db, draft)
+    entry = next((e for e in shown.lessons if e.slug == lesson), None) if back else None
+    return render(request, "courses/studio/image_added.html", {
+        "draft": draft, "shown": shown, "snippet": snippet, "errors": errors, "alt": alt, "lesson": entry,
+    }, status_code=422 if errors else 200, headers=NO_STORE)
 
 
 # --- Lessons -------------------------------------------------------------------------------
