@@ -13,6 +13,7 @@ class NumberAnswer:
     identifier = "number"
     label = "Nhập một số"
     template = "number_type/number.html"
+    editor_template = "number_type/number_editor.html"
 
     def validate(self, config: dict) -> list[tuple[Any, str]]:
         if not isinstance(config.get("answer"), int):
@@ -34,6 +35,10 @@ class NumberAnswer:
 
     def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
         return Explained(str(answer), str(config["answer"]))
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        raw = (form.get("number") or [""])[0].strip()
+        return {"answer": int(raw) if raw.isdigit() else raw}
 
 
 @hookimpl

@@ -452,3 +452,21 @@ def progress_of_learners(db: Session, *, user_ids: list[int]) -> dict[int, Learn
 def has_completed(db: Session, *, user_id: int, course_id: int) -> bool:
     return db.exec(select(Enrolment.completed_at).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course_id)).scalar() is not None
+
+
+# --- For other plugins' parts of the course editor (the quiz plugin's quiz editor) -------------
+
+
+def editable_draft(db: Session, *, user: Any, draft_id: int) -> Any:
+    """The draft `user` may edit, read as the editor shows it (fields, lessons, quiz.yaml text);
+    raises ServiceError 403 / NotFound otherwise."""
+    from lms.plugins.courses import authoring
+
+    return authoring.view(db, authoring.draft_for(db, user, draft_id))
+
+
+def save_draft_quiz(ctx: Context, *, actor: Any, draft_id: int, quiz_yaml: str | None, summary: str) -> None:
+    """Replace the draft's quiz.yaml (None: the course has no quiz), logged in its change log."""
+    from lms.plugins.courses import authoring
+
+    authoring.save_quiz(ctx, actor=actor, draft_id=draft_id, quiz_yaml=quiz_yaml, summary=summary)

@@ -12,8 +12,9 @@ meta = PluginMeta(name="quiz", label="Bài kiểm tra", requires=["courses"])
 @hookimpl
 def register_routers() -> list[Any]:
     from lms.plugins.quiz.router import router
+    from lms.plugins.quiz.studio import router as studio
 
-    return [router]
+    return [router, studio]
 
 
 @hookimpl
@@ -63,3 +64,11 @@ def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
     from lms.plugins.quiz.merging import merge_rows
 
     return merge_rows(db, keep=keep, drop=drop, apply=apply)
+
+
+@hookimpl(optionalhook=True)
+def studio_sections(request: Any, db: Any, draft: Any) -> list[Any]:
+    # The courses plugin's editor page: this course's quiz and the way to its editor.
+    from lms.plugins.quiz.studio import studio_section
+
+    return [studio_section(request, db, draft)]

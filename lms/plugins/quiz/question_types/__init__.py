@@ -37,6 +37,13 @@ class QuestionType(Protocol):
     def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
         """The chosen and the correct answer, in words."""
 
+    # The course editor: each type brings the form fields of its own part of a question.
+    editor_template: str  # renders those fields, given `config` (the question so far) and `errors`
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        """This type's part of a question (options, answer, …) from the editor's form;
+        `validate` then says what is wrong with it, in the editor as in `lms courses check`."""
+
 
 def new_key() -> str:
     # Option values in the form are random per attempt, so neither position nor
@@ -88,3 +95,20 @@ def prepare_options(config: dict) -> dict:
     """Options in a new order with new keys, for this attempt only."""
     return {"options": [{"key": new_key(), "id": o["id"], "text": o["text"]}
                         for o in shuffled(config["options"])]}
+
+
+OPTION_IDS = "abcdefgh"
+
+
+def items_from_editor(form: dict[str, list[str]], field: str, limit: int = 8) -> list[dict]:
+    """Options or steps typed in rows `field-0`, `field-1`, …; empty rows are dropped and the
+    rest get ids a, b, c… (options) in the order written."""
+    texts = [" ".join((form.get(f"{field}-{i}") or [""])[0].split()) for i in range(limit)]
+    return [{"id": OPTION_IDS[n], "text": text} for n, text in enumerate(t for t in texts if t)]
+
+
+def chosen_rows(form: dict[str, list[str]], field: str, items: list[dict], limit: int = 8) -> list[str]:
+    """The ids of the rows ticked as right (`field` holds row numbers), after empty rows are dropped."""
+    filled = [i for i in range(limit) if " ".join((form.get(f"options-{i}") or [""])[0].split())]
+    ticked = {int(v) for v in form.get(field, []) if v.isdigit()}
+    return [items[n]["id"] for n, row in enumerate(filled) if row in ticked and n < len(items)]

@@ -6,6 +6,8 @@ from lms.plugins.quiz.question_types import (
     Explained,
     InvalidAnswer,
     check_items,
+    chosen_rows,
+    items_from_editor,
     option_text,
     points_nowhere,
     prepare_options,
@@ -18,6 +20,7 @@ class MultipleChoice:
     identifier = "multiple_choice"
     label = "Chọn nhiều đáp án"
     template = "quiz/types/choice.html"
+    editor_template = "quiz/editor/choice.html"
     multiple = True
 
     def validate(self, config: dict) -> list[tuple[str | None, str]]:
@@ -58,3 +61,8 @@ class MultipleChoice:
     def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
         chosen = "; ".join(option_text(config, "options", a) for a in answer or []) or "(chưa trả lời)"
         return Explained(chosen, "; ".join(option_text(config, "options", a) for a in config["answer"]))
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        options = items_from_editor(form, "options")
+        scoring = (form.get("scoring") or [SCORINGS[0]])[0]
+        return {"options": options, "answer": chosen_rows(form, "right", options), "scoring": scoring}

@@ -2,13 +2,14 @@
 
 from typing import Any
 
-from lms.plugins.quiz.question_types import Explained, InvalidAnswer, check_items, new_key, shuffled
+from lms.plugins.quiz.question_types import Explained, InvalidAnswer, check_items, items_from_editor, new_key, shuffled
 
 
 class Ordering:
     identifier = "ordering"
     label = "Sắp xếp các bước"
     template = "quiz/types/ordering.html"
+    editor_template = "quiz/editor/ordering.html"
 
     def validate(self, config: dict) -> list[tuple[str | None, str]]:
         return check_items(config, "steps", "bước")[1]
@@ -49,3 +50,7 @@ class Ordering:
         return Explained(chosen, " → ".join(s["text"] for s in config["steps"]))
 
 
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        steps = items_from_editor(form, "steps")
+        return {"steps": [{"id": f"s{n}", "text": step["text"]} for n, step in enumerate(steps, 1)]}

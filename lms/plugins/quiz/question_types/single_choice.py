@@ -6,6 +6,8 @@ from lms.plugins.quiz.question_types import (
     Explained,
     InvalidAnswer,
     check_items,
+    chosen_rows,
+    items_from_editor,
     option_text,
     points_nowhere,
     prepare_options,
@@ -16,6 +18,7 @@ class SingleChoice:
     identifier = "single_choice"
     label = "Chọn một đáp án"
     template = "quiz/types/choice.html"
+    editor_template = "quiz/editor/choice.html"
     multiple = False
 
     def validate(self, config: dict) -> list[tuple[str | None, str]]:
@@ -44,3 +47,8 @@ class SingleChoice:
     def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
         return Explained(option_text(config, "options", answer) if answer else "(chưa trả lời)",
                          option_text(config, "options", config["answer"]))
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        options = items_from_editor(form, "options")
+        right = chosen_rows(form, "right", options)
+        return {"options": options, "answer": right[0] if len(right) == 1 else ""}

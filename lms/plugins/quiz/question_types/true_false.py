@@ -11,6 +11,7 @@ class TrueFalse:
     identifier = "true_false"
     label = "Đúng hay sai"
     template = "quiz/types/true_false.html"
+    editor_template = "quiz/editor/true_false.html"
 
     def validate(self, config: dict) -> list[tuple[str | None, str]]:
         if not isinstance(config.get("answer"), bool):
@@ -32,3 +33,7 @@ class TrueFalse:
 
     def explain(self, config: dict, shown: dict, answer: Any) -> Explained:
         return Explained(LABELS.get(answer, "(chưa trả lời)"), LABELS[config["answer"]])
+
+    def from_editor(self, form: dict[str, list[str]]) -> dict:
+        value = (form.get("truth") or [""])[0]
+        return {"answer": {"true": True, "false": False}.get(value)}
