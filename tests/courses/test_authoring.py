@@ -99,6 +99,10 @@ def test_write_preview_publish_and_scope(client, make_client, db, settings, comm
     assert "<script>" not in db.get(CourseDraft, draft_id).files[f"{first}.md"]  # a preview saves nothing
     db.commit()
     second = _lesson(client, draft_id, "Kiểm tra tên người nhận", body("Tên người nhận là điều cần xem."))
+    # As learners will see it: the outline, then a lesson, before anyone can.
+    outline = text_of(client.get(f"/studio/{draft_id}/preview").text)
+    assert "Dành cho: Người dân" in outline and "Kiểm tra tên người nhận" in outline
+    assert "Tên người nhận là điều cần xem." in text_of(client.get(f"/studio/{draft_id}/preview/{second}").text)
     assert _publish(client, draft_id).status_code == 303
     fresh(db)
     course = db.exec(select(Course).where(Course.slug == "mo-hinh-so-cua-xa-minh-chau")).scalars().one()
