@@ -81,6 +81,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('commune_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False,
                                       server_default='pack'))
+        batch_op.add_column(sa.Column('cover', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True))
         batch_op.create_index(batch_op.f('ix_courses_course_commune_id'), ['commune_id'], unique=False)
         batch_op.create_foreign_key('fk_courses_course_commune_id', 'core_place', ['commune_id'], ['id'])
 
@@ -90,6 +91,7 @@ def downgrade() -> None:
     with op.batch_alter_table('courses_course', schema=None) as batch_op:
         batch_op.drop_constraint('fk_courses_course_commune_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_courses_course_commune_id'))
+        batch_op.drop_column('cover')
         batch_op.drop_column('source')
         batch_op.drop_column('commune_id')
 

@@ -307,6 +307,16 @@ def test_an_uploaded_picture_is_shown_at_several_widths(client, make_client, db,
     assert added.status_code == 200, text_of(added.text)
     snippet = re.search(r"!\[Quầy rau có bảng mã QR\]\(assets/[a-z0-9.-]+\)", text_of(added.text)).group(0)
     _lesson(client, draft_id, "Bài có ảnh", body("Xem ảnh chợ quê.") + "\n\n" + snippet, slug=first)
+    # The picture is also the course's cover; another published course is to be taken first.
+    before = _create(client, title="Khóa nên học trước")
+    _lesson(client, before, "Bài đầu", body("Bài đầu tiên."))
+    assert _publish(client, before).status_code == 303
+    name = snippet.split("assets/")[1].rstrip(")")
+    saved = post_form(client, f"/studio/{draft_id}", {
+        "fields": "all", "title": "Khóa có ảnh", "summary": "Những cách làm hay ở xã mình.",
+        "audiences": ["nguoi-dan"], "estimated_minutes": "20", "cover": name,
+        "prerequisites": ["khoa-nen-hoc-truoc", "khong-co-khoa-nay"]}, page=f"/studio/{draft_id}")
+    assert saved.status_code == 303
     assert _publish(client, draft_id).status_code == 303
     learner = make_client()
     login(learner, make_user(db, settings, village=places.villages[0]).phone)
@@ -319,3 +329,9 @@ def test_an_uploaded_picture_is_shown_at_several_widths(client, make_client, db,
     assert served.status_code == 200 and served.headers["content-type"] in ("image/webp", "image/jpeg")
     src = re.search(r'src="([^"]+)"', image).group(1)
     assert learner.get(src).status_code == 200
+    card = learner.get("/courses").text.split("Khóa có ảnh</a>")[0].rsplit('<article class="card">', 1)[1]
+    assert re.search(r'<img class="card-cover" src="/course-assets/khoa-co-anh/\w+/' + re.escape(name), card)
+    fresh(db)
+    course = db.exec(select(Course).where(Course.slug == "khoa-co-anh")).scalars().one()
+    assert (course.cover, course.prerequisites) == (name, ["khoa-nen-hoc-truoc"])
+    db.commit()

@@ -671,3 +671,22 @@ def test_competences_are_exposed_in_order_and_change_the_hash(tmp_path):
     assert pack.content_hash != before
     edit(path, '"757:can-bo", 757', '"757:hoc-sinh", 757')
     assert broken_pack().content_hash not in (before, pack.content_hash)
+
+
+def test_a_cover_names_a_picture_of_the_pack(tmp_path):
+    root, folder = pack_pair(tmp_path)
+    course = folder / "course.yaml"
+    edit(course, "lessons:", "cover: assets/bia.png\nlessons:")
+    line = line_of(course, "cover:")
+    assert problems_of_broken(root) == [
+        f"{course}:{line}: Không tìm thấy ảnh bìa “assets/bia.png”: thư mục assets/ không có tệp “bia.png”."]
+    edit(course, "cover: assets/bia.png", "cover: bia.png")
+    assert problems_of_broken(root) == [
+        f"{course}:{line}: “cover” là ảnh bìa trong thư mục assets/, ví dụ cover: assets/bia.png."]
+    (folder / "assets").mkdir(exist_ok=True)
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), (10, 80, 140)).save(folder / "assets" / "bia.png")
+    edit(course, "cover: bia.png", "cover: assets/bia.png")
+    packs, problems = load_packs([root])
+    assert problems == [] and {p.slug: p.cover for p in packs}[folder.name] == "bia.png"

@@ -167,6 +167,8 @@ class CourseInput:
     domains: tuple[str, ...] = ()
     estimated_minutes: str = ""
     commune_id: str = ""
+    cover: str | None = None  # None: leave as it is (new courses have no picture yet)
+    prerequisites: tuple[str, ...] | None = None
 
 
 def _checked_fields(db: Session, data: CourseInput, *, draft_id: int | None) -> dict[str, Any]:
@@ -248,9 +250,27 @@ def save_fields(ctx: Context, *, actor: User, draft_id: int, data: CourseInput) 
         fields = _checked_fields(db, data, draft_id=draft.id)
         course = _course_yaml(draft)
         course.update(fields)
+        if data.cover is not None:
+            if data.cover and data.cover in draft.assets:
+                course["cover"] = f"assets/{data.cover}"
+            else:
+                course.pop("cover", None)
+        if data.prerequisites is not None:
+            offered = {c.slug for c in prerequisite_choices(db, draft)}
+            course["prerequisites"] = [slug for slug in data.prerequisites if slug in offered]
         draft.files = {**draft.files, "course.yaml": _dump(course)}
         _log(db, draft, actor, "Sửa thông tin khóa học")
         return draft
+
+
+def prerequisite_choices(db: Session, draft: CourseDraft) -> list[Course]:
+    """Published courses the draft's learners can see, other than itself."""
+    statement = select(Course).where(Course.retired.is_(False), Course.slug != draft.slug)
+    if draft.commune_id is not None:
+        statement = statement.where((Course.commune_id.is_(None)) | (Course.commune_id == draft.commune_id))
+    else:
+        statement = statement.where(Course.commune_id.is_(None))
+    return list(db.exec(statement.order_by(Course.position, Course.title)).scalars().all())
 
 
 def _lessons(course: dict[str, Any]) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ class Course(SQLModel, table=True):
     commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
     # "pack": loaded from a folder by `lms courses sync`; "editor": published from the browser.
     source: str = Field(default="pack", max_length=16)
+    # The name of one of its assets shown on the course's card, if any.
+    cover: str | None = Field(default=None, max_length=120)
 
 
 class Lesson(SQLModel, table=True):

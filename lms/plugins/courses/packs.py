@@ -89,6 +89,7 @@ class CoursePack:
     folder: Path
     assets: dict[str, Path]
     content_hash: str
+    cover: str | None = None  # the name of an image in assets/ shown on the course's card
 
 
 # --- YAML that remembers line numbers ----------------------------------------
@@ -419,6 +420,21 @@ def _course_fields(data: _Map, folder: Path, report: _Report) -> dict[str, Any]:
         "domains": _choice_list(data, "domains", DOMAINS, "Lĩnh vực năng lực số", report),
         "prerequisites": _prerequisite_list(data, report),
     }
+
+
+def _cover(data: _Map, assets: dict[str, Path], report: _Report) -> str | None:
+    """`cover: assets/name.png`, optional: a picture of the pack shown on the course's card."""
+    value = data.get("cover")
+    if value is None:
+        return None
+    name = value.removeprefix("assets/") if isinstance(value, str) else ""
+    if not name or name == value or "/" in name:
+        report.add(data.line_of("cover"), "“cover” là ảnh bìa trong thư mục assets/, ví dụ cover: assets/bia.png.")
+        return None
+    if name not in assets:
+        report.add(data.line_of("cover"), f"Không tìm thấy ảnh bìa “{value}”: thư mục assets/ không có tệp “{name}”.")
+        return None
+    return name
 
 
 @dataclass(frozen=True)
@@ -765,6 +781,7 @@ def _load_pack(folder: Path, question_types: Mapping[str, Any] | None) -> _Draft
     draft.prerequisites = fields["prerequisites"] or []
     entries = _lesson_entries(data, report)
     assets = _load_assets(folder, problems)
+    fields["cover"] = _cover(data, assets, report)
     lessons = _load_lessons(folder, entries, texts, assets, report)
     quiz = _load_quiz(folder / "quiz.yaml", texts, [entry.slug for entry in entries], problems,
                       question_types)

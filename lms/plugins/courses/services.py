@@ -93,7 +93,7 @@ def apply_pack(db: Session, pack: CoursePack, *, course: Course | None, position
     course.prerequisites = list(pack.prerequisites)
     course.estimated_minutes, course.version = pack.estimated_minutes, pack.version
     course.position, course.retired = position, False
-    course.commune_id, course.source = commune_id, source
+    course.commune_id, course.source, course.cover = commune_id, source, pack.cover
     course.quiz = _quiz_json(pack)
     course.content_hash, course.synced_at = pack.content_hash, utcnow()
     db.add(course)
@@ -201,6 +201,7 @@ class CourseOutline:
     lessons: tuple[LessonOutline, ...]
     has_quiz: bool
     commune_id: int | None = None  # a commune's own course; None: the whole installation
+    cover: Image | None = None
 
     def visible_to(self, user: Any) -> bool:
         """A commune's course is for that commune's people; anonymous visitors see the others."""
@@ -247,10 +248,19 @@ class Catalog:
             for row in lessons:
                 by_course.setdefault(row.course_id, []).append(LessonOutline(
                     row.id, row.slug, row.title, row.position, row.word_count, row.excerpt))
+            covers = {(a.course_id, a.name): a for a in db.exec(
+                select(CourseAsset).where(CourseAsset.course_id.in_([c.id for c in courses if c.cover])))
+                .scalars().all()} if any(c.cover for c in courses) else {}
+
+            def cover_of(course: Course) -> Image | None:
+                asset = covers.get((course.id, course.cover))
+                return Image(asset_url(course.slug, asset.digest, asset.name), asset.width, asset.height) \
+                    if asset else None
+
             outlines = [CourseOutline(
                 c.id, c.slug, c.title, c.summary, tuple(c.audiences), tuple(c.domains),
                 tuple(c.prerequisites), c.estimated_minutes, tuple(by_course.get(c.id, [])),
-                bool(c.quiz), c.commune_id) for c in courses]
+                bool(c.quiz), c.commune_id, cover_of(c)) for c in courses]
             self.courses = outlines
             self.by_slug = {c.slug: c for c in outlines}
             self._bodies = {}

@@ -61,10 +61,14 @@ def studio_home(request: Request, user: User = Depends(access.staff), db: Sessio
 
 
 def _course_input(values: dict[str, str], lists: dict[str, list[str]]) -> authoring.CourseInput:
+    # The draft's page sends the picture and prerequisites (marked by "fields=all"); "new" does not.
+    full = values.get("fields") == "all"
     return authoring.CourseInput(
         title=values.get("title", ""), slug=values.get("slug", ""), summary=values.get("summary", ""),
         audiences=tuple(lists.get("audiences", [])), domains=tuple(lists.get("domains", [])),
-        estimated_minutes=values.get("estimated_minutes", ""), commune_id=values.get("commune_id", ""))
+        estimated_minutes=values.get("estimated_minutes", ""), commune_id=values.get("commune_id", ""),
+        cover=values.get("cover", "") if full else None,
+        prerequisites=tuple(lists.get("prerequisites", [])) if full else None)
 
 
 def _new_page(request: Request, db: Session, user: User, values: dict, lists: dict, errors: dict,
@@ -102,7 +106,10 @@ def _draft_page(request: Request, db: Session, user: User, draft: CourseDraft, *
         "shown": shown, "draft": draft, "errors": errors or {}, "problems": problems or [], "message": message,
         "values": values or {"title": fields.get("title", ""), "summary": fields.get("summary", ""),
                              "estimated_minutes": str(fields.get("estimated_minutes", ""))},
-        "chosen": lists or {"audiences": fields.get("audiences") or [], "domains": fields.get("domains") or []},
+        "chosen": lists or {"audiences": fields.get("audiences") or [], "domains": fields.get("domains") or [],
+                            "prerequisites": fields.get("prerequisites") or []},
+        "cover": str(fields.get("cover") or "").removeprefix("assets/"),
+        "prerequisite_choices": authoring.prerequisite_choices(db, draft),
         "audiences": AUDIENCES, "domains": DOMAINS, "sections": sections,
         "revisions": authoring.revisions_of(db, draft.id), "changes": authoring.changes_of(db, draft.id),
         "saved": request.query_params.get("saved"),
