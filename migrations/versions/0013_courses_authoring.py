@@ -77,6 +77,9 @@ def upgrade() -> None:
     with op.batch_alter_table('courses_revision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_courses_revision_draft_id'), ['draft_id'], unique=False)
 
+    with op.batch_alter_table('courses_lesson', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('competences', sa.JSON(), nullable=False, server_default='[]'))
+
     with op.batch_alter_table('courses_course', schema=None) as batch_op:
         batch_op.add_column(sa.Column('commune_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False,
@@ -88,6 +91,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('courses_lesson', schema=None) as batch_op:
+        batch_op.drop_column('competences')
+
     with op.batch_alter_table('courses_course', schema=None) as batch_op:
         batch_op.drop_constraint('fk_courses_course_commune_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_courses_course_commune_id'))

@@ -690,3 +690,11 @@ def test_a_cover_names_a_picture_of_the_pack(tmp_path):
     edit(course, "cover: bia.png", "cover: assets/bia.png")
     packs, problems = load_packs([root])
     assert problems == [] and {p.slug: p.cover for p in packs}[folder.name] == "bia.png"
+
+
+def test_every_real_lesson_is_tagged_and_residents_lessons_have_a_picture(real_packs):
+    untagged = [f"{p.slug}/{lesson.slug}" for p in real_packs for lesson in p.lessons if not lesson.competences]
+    assert untagged == []
+    bare = [f"{p.slug}/{lesson.slug}" for p in real_packs if "nguoi-dan" in p.audiences
+            for lesson in p.lessons if "](assets/" not in lesson.body_md]
+    assert bare == []

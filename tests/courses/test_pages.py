@@ -223,3 +223,30 @@ def test_pages_do_a_bounded_number_of_queries(app, client, db, settings, tmp_pat
     assert counts["/courses/khoa-dem/bai-1"] <= 3, counts
     assert counts["/courses/khoa-dem"] <= 4, counts
     assert counts["/my/courses"] <= 4, counts
+
+
+def test_lessons_carry_757_skills_and_the_catalog_filters_by_them(client, db, tmp_path):
+    import yaml
+
+    from tests.courses.packtools import sync_dirs, write_pack
+
+    for slug, codes in (("khoa-thiet-bi", ["757:nguoi-dan:0.1"]), ("khoa-phan-mem", ["757:nguoi-dan:0.2"]),
+                        ("khoa-can-bo", ["757:can-bo"])):
+        folder = write_pack(tmp_path / "packs", slug, lessons=["mot"], title=f"Khóa {slug}")
+        course = yaml.safe_load((folder / "course.yaml").read_text("utf-8"))
+        course["lessons"][0]["competences"] = codes
+        (folder / "course.yaml").write_text(yaml.safe_dump(course, allow_unicode=True), "utf-8")
+    sync_dirs(db, [tmp_path / "packs"])
+
+    def listed(query):
+        page = client.get(f"/courses?{query}").text
+        return sorted(re.findall(r'href="/courses/(khoa-[a-z-]+)"', page))
+
+    assert listed("skill=757:nguoi-dan:0.2") == ["khoa-phan-mem"]
+    # A group takes in its skills; a code nobody teaches filters nothing.
+    assert listed("skill=757:nguoi-dan") == ["khoa-phan-mem", "khoa-thiet-bi"]
+    assert listed("skill=757:hoc-sinh") == ["khoa-can-bo", "khoa-phan-mem", "khoa-thiet-bi"]
+    options = client.get("/courses").text
+    assert "Người dân · 0.2 Sử dụng phần mềm trên thiết bị" in options and "Cán bộ, công chức, viên chức" in options
+    lesson = text_of(client.get("/courses/khoa-phan-mem/mot").text)
+    assert "Kỹ năng số (QĐ 757): Người dân · 0.2 Sử dụng phần mềm trên thiết bị" in lesson

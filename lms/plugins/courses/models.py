@@ -50,6 +50,8 @@ class Lesson(SQLModel, table=True):
     excerpt: str = Field(default="", max_length=300)
     word_count: int = Field(default=0)
     content_hash: str = Field(default="", max_length=64)
+    # Decision 757/QĐ-BKHCN codes this lesson teaches (757:<group>[:<skill>]).
+    competences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # A lesson dropped from its pack is retired, never deleted: progress stays.
     retired: bool = Field(default=False)
     updated_at: datetime = Field(default_factory=utcnow)

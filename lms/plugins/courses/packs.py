@@ -28,6 +28,16 @@ SOURCES_TITLE = "Nguồn tham khảo"
 SOURCES_HEADING = f"## {SOURCES_TITLE}"
 # Decision 757/QĐ-BKHCN: the groups its basic digital skills are written for.
 COMPETENCE_GROUPS = ("nguoi-dan", "can-bo", "doanh-nghiep", "hoc-sinh")
+# What Decision 757/QĐ-BKHCN calls its target groups and the skills the sources name
+# (../shared/curriculum-2.md, K): a code without a name here is shown as written.
+COMPETENCE_LABELS = {
+    "757:nguoi-dan": "Người dân",
+    "757:can-bo": "Cán bộ, công chức, viên chức",
+    "757:doanh-nghiep": "Người lao động trong doanh nghiệp",
+    "757:hoc-sinh": "Học sinh, sinh viên",
+    "757:nguoi-dan:0.1": "Người dân · 0.1 Sử dụng thiết bị",
+    "757:nguoi-dan:0.2": "Người dân · 0.2 Sử dụng phần mềm trên thiết bị",
+}
 _DEFAULT_PASS_MARK = 80
 _DEFAULT_COOLDOWN_MINUTES = 0
 _REQUIRED_COURSE_KEYS = ("slug", "title", "audiences", "summary", "estimated_minutes", "version", "lessons")

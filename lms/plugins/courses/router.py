@@ -15,7 +15,7 @@ from lms.db import get_session
 from lms.plugins.courses import services
 from lms.plugins.courses.markdown import reading_minutes
 from lms.plugins.courses.models import CourseAsset, Enrolment
-from lms.plugins.courses.packs import DOMAINS
+from lms.plugins.courses.packs import COMPETENCE_LABELS, DOMAINS
 from lms.templating import render
 
 router = APIRouter()
@@ -41,13 +41,18 @@ def catalog_page(request: Request, db: Session = Depends(get_session)) -> Any:
     audience = audience if audience in AUDIENCES else ""
     domain = domain if domain in DOMAINS else ""
     user = request.state.user
-    courses = catalog(request, db).for_audience(audience or None, domain or None, user=user)
+    cat = catalog(request, db)
+    skills = cat.skills(user)
+    skill = request.query_params.get("skill") or ""
+    skill = skill if skill in skills else ""
+    courses = cat.for_audience(audience or None, domain or None, user=user, skill=skill or None)
     done = _done(db, user)
     rows = [(c, services.progress_of(c, done.get(c.id, set())) if user else None) for c in courses]
     heading = f"Khóa học cho {AUDIENCES[audience].lower()}" if audience else "Tất cả khóa học"
     return render(request, "courses/catalog.html", {
         "rows": rows, "audience": audience, "domain": domain, "audiences": AUDIENCES,
-        "domains": DOMAINS, "heading": heading,
+        "domains": DOMAINS, "heading": heading, "skills": skills, "skill": skill,
+        "skill_labels": COMPETENCE_LABELS,
         "og": _og(request, heading, "Các khóa học kỹ năng số ngắn, miễn phí, học trên điện thoại.",
                   str(request.url.path) + (f"?audience={audience}" if audience else "")),
     }, block="results")
@@ -112,7 +117,7 @@ def _lesson_context(request: Request, db: Session, course: services.CourseOutlin
         "next": course.lessons[index + 1] if index + 1 < len(course.lessons) else None,
         "progress": services.progress_of(course, done_ids),
         "minutes": reading_minutes(lesson.word_count),
-        "lesson_path": f"/courses/{course.slug}/{lesson.slug}",
+        "lesson_path": f"/courses/{course.slug}/{lesson.slug}", "skill_labels": COMPETENCE_LABELS,
     }
 
 

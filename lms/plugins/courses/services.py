@@ -151,7 +151,7 @@ def _sync_lessons(db: Session, course: Course, pack: CoursePack, images: dict[st
         select(Lesson).where(Lesson.course_id == course.id)).scalars().all()}
     for spec in pack.lessons:
         lesson = current.pop(spec.slug, None)
-        digest = hashlib.sha256(f"{spec.title}\n{spec.body_md}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{spec.title}\n{' '.join(spec.competences)}\n{spec.body_md}".encode()).hexdigest()
         html = render_markdown(spec.body_md, images)
         if lesson is None:
             lesson = Lesson(course_id=course.id, slug=spec.slug, title=spec.title,
@@ -163,6 +163,7 @@ def _sync_lessons(db: Session, course: Course, pack: CoursePack, images: dict[st
             spec.title, spec.position, spec.body_md, html)
         lesson.excerpt = excerpt(spec.body_md)
         lesson.word_count, lesson.content_hash = spec.word_count, digest
+        lesson.competences = list(spec.competences)
         lesson.retired, lesson.updated_at = False, utcnow()
         db.add(lesson)
     for dropped in current.values():
@@ -182,6 +183,7 @@ class LessonOutline:
     position: int
     word_count: int
     excerpt: str
+    competences: tuple[str, ...] = ()
 
     @property
     def minutes(self) -> int:
@@ -217,6 +219,15 @@ class CourseOutline:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
 
     @property
+    def competences(self) -> tuple[str, ...]:
+        """Every 757 code its lessons teach, in order of first appearance."""
+        return tuple(dict.fromkeys(code for lesson in self.lessons for code in lesson.competences))
+
+    def teaches(self, code: str) -> bool:
+        """A group code (757:nguoi-dan) matches its skills too (757:nguoi-dan:0.2)."""
+        return any(c == code or c.startswith(code + ":") for c in self.competences)
+
+    @property
     def domain_labels(self) -> list[str]:
         return [DOMAINS[d] for d in self.domains if d in DOMAINS]
 
@@ -242,12 +253,13 @@ class Catalog:
                               .order_by(Course.position, Course.title)).scalars().all()
             lessons = db.exec(
                 select(Lesson.id, Lesson.course_id, Lesson.slug, Lesson.title, Lesson.position,
-                       Lesson.word_count, Lesson.excerpt)
+                       Lesson.word_count, Lesson.excerpt, Lesson.competences)
                 .where(Lesson.retired.is_(False)).order_by(Lesson.position)).all()
             by_course: dict[int, list[LessonOutline]] = {}
             for row in lessons:
                 by_course.setdefault(row.course_id, []).append(LessonOutline(
-                    row.id, row.slug, row.title, row.position, row.word_count, row.excerpt))
+                    row.id, row.slug, row.title, row.position, row.word_count, row.excerpt,
+                    tuple(row.competences or ())))
             covers = {(a.course_id, a.name): a for a in db.exec(
                 select(CourseAsset).where(CourseAsset.course_id.in_([c.id for c in courses if c.cover])))
                 .scalars().all()} if any(c.cover for c in courses) else {}
@@ -278,10 +290,16 @@ class Catalog:
         return next((c for c in self.courses if c.id == course_id), None)
 
     def for_audience(self, audience: str | None, domain: str | None = None, *,
-                     user: Any = None) -> list[CourseOutline]:
+                     user: Any = None, skill: str | None = None) -> list[CourseOutline]:
         return [c for c in self.courses
                 if (not audience or audience in c.audiences) and (not domain or domain in c.domains)
-                and c.visible_to(user)]
+                and (not skill or c.teaches(skill)) and c.visible_to(user)]
+
+    def skills(self, user: Any = None) -> list[str]:
+        """The 757 codes taught by the courses `user` sees, groups before their skills."""
+        codes = {code for c in self.courses if c.visible_to(user) for code in c.competences}
+        codes |= {":".join(code.split(":")[:2]) for code in codes}
+        return sorted(codes, key=lambda code: (code.split(":")[1], code.count(":"), code))
 
     def for_commune(self, commune_id: int | None) -> list[CourseOutline]:
         """The installation's courses and this commune's own (what its staff and teams offer)."""
