@@ -482,6 +482,27 @@ def has_completed(db: Session, *, user_id: int, course_id: int) -> bool:
         Enrolment.user_id == user_id, Enrolment.course_id == course_id)).scalar() is not None
 
 
+def completed_course_ids(db: Session, *, user_id: int) -> set[int]:
+    return set(db.exec(select(Enrolment.course_id).where(
+        Enrolment.user_id == user_id, Enrolment.completed_at.is_not(None))).scalars().all())
+
+
+def learners_who_completed_all(db: Session, *, course_ids: list[int], audience: str) -> list[tuple[int, Any]]:
+    """(user id, when the last of these courses was completed) for the learners of `audience`
+    who completed every one of them."""
+    from lms.core.models import User
+
+    if not course_ids:
+        return []
+    rows = db.exec(select(Enrolment.user_id, func.max(Enrolment.completed_at))
+                   .join(User, User.id == Enrolment.user_id)
+                   .where(Enrolment.course_id.in_(course_ids), Enrolment.completed_at.is_not(None),
+                          User.audience == audience, User.merged_into_id.is_(None))
+                   .group_by(Enrolment.user_id)
+                   .having(func.count(func.distinct(Enrolment.course_id)) == len(set(course_ids)))).all()
+    return [(row[0], row[1]) for row in rows]
+
+
 # --- For other plugins' parts of the course editor (the quiz plugin's quiz editor) -------------
 
 
