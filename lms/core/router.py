@@ -141,6 +141,8 @@ def logout(request: Request) -> Any:
     services.log_out(context_of(request), token=request.state.session_token)
     response = _see_other("/")
     access.delete_session_cookie(response, _settings(request))
+    # A shared phone keeps nothing of the person who used it (htmx keeps no page history either).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
