@@ -93,3 +93,17 @@ def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> li
     them, and return the same items. Never commit; an exception undoes the whole merge.
     `keep`, `drop` and `actor` (the staff member) are core User rows. Return a list of
     lms.merging.MergeItem (skip kinds with nothing to move)."""
+
+
+@hookspec
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    """Return lms.personal_data.DataSection entries: this plugin's data about `user` (a core
+    User), one section per table that can hold a person's data, with JSON-friendly rows and
+    Vietnamese labels (a section with no rows when there is nothing)."""
+
+
+@hookspec
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    """Erase or anonymise this plugin's data about `user` inside the caller's transaction (`db`)
+    and return one lms.personal_data.ErasureNote per table: what was deleted or anonymised, and
+    what is kept on which legal basis. Counts in statistics may stay; the person may not."""

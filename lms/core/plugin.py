@@ -42,3 +42,18 @@ def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
     from lms.core.merge_services import merge_core_rows
 
     return merge_core_rows(db, keep=keep, drop=drop, apply=apply)
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from lms.core.personal_data_services import core_export
+
+    return core_export(db, user)
+
+
+@hookimpl(trylast=True)
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    # Last: plugins may still need the phone (messages sent to it) before it goes.
+    from lms.core.personal_data_services import core_erase
+
+    return core_erase(db, user)

@@ -1,5 +1,6 @@
 """Pages of the core: home, sign-up, log-in, account, first administrator, staff area."""
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -9,17 +10,17 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
-from lms.core import services
+from lms.core import personal_data_services, services
 from lms.core.merge_services import merges_of
 from lms.core.models import Consent, Place, User
 from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
 from lms.core.staff_accounts_services import link_record
-from lms.db import get_session
+from lms.db import get_session, utcnow
 from lms.errors import FormErrors, ServiceError
 from lms.forms import FormValues, ObjectId, checkbox, safe_next
 from lms.ratelimit import client_key
 from lms.security import ROLE_LABELS
-from lms.templating import render
+from lms.templating import local, render
 from lms.text import fold
 
 router = APIRouter()
@@ -164,6 +165,24 @@ def account(request: Request, user: User = Depends(access.signed_in),
         "changed": request.query_params.get("changed") == "1",
         "password_set": request.query_params.get("password_set") == "1",
     })
+
+
+@router.get("/account/data")
+def my_data(request: Request, user: User = Depends(access.signed_in), db: Session = Depends(get_session)) -> Any:
+    sections = personal_data_services.export(db, request.app.state.pm, user)
+    return render(request, "core/my_data.html", {"data_sections": sections},
+                  headers={"Cache-Control": "no-store"})
+
+
+@router.get("/account/data.json")
+def my_data_file(request: Request, user: User = Depends(access.signed_in),
+                 db: Session = Depends(get_session)) -> Any:
+    sections = personal_data_services.export(db, request.app.state.pm, user)
+    body = {"tao_luc": local(utcnow()).isoformat(timespec="seconds"), "du_lieu": [
+        {"bang": s.table, "muc": s.label, "dong": s.rows} for s in sections]}
+    return Response(json.dumps(body, ensure_ascii=False, indent=2, default=str), media_type="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="du-lieu-cua-toi.json"',
+                             "Cache-Control": "no-store"})
 
 
 @router.get("/account/password")
@@ -455,6 +474,18 @@ def user_end_sessions(request: Request, user_id: ObjectId, user: User = Depends(
     target = _user_in_scope(db, user, user_id)
     services.end_sessions_of(context_of(request), user_id=target.id)
     return _see_other(f"/staff/users/{user_id}?saved=sessions")
+
+
+@router.post("/staff/users/{user_id}/erase")
+def user_erase(request: Request, user_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+               db: Session = Depends(get_session)) -> Any:
+    target = _user_in_scope(db, user, user_id)
+    if values.get("confirm") != "1":
+        return _user_page(request, db, user, target, "Hãy đánh dấu ô xác nhận người này đã yêu cầu xoá dữ liệu.",
+                          status=422)
+    notes = personal_data_services.erase(context_of(request), actor=user, user_id=target.id)
+    return render(request, "core/erase_receipt.html", {"notes": notes, "when": utcnow()},
+                  headers={"Cache-Control": "no-store"})
 
 
 @router.get("/staff/places")

@@ -37,7 +37,7 @@ def test_issuing_records_certificates_issued_once(client, db, settings, tmp_path
     with client.app.state.context.transaction() as tx:
         record(tx, CourseCompleted(user_id=user.id, course_id=certificate.course_id))
     again = _outbox(db, "courses.completed")
-    assert len(again) == 2 and again[1].delivered_at is not None and again[1].handled == ["certificates"]
+    assert len(again) == 2 and again[1].delivered_at is not None and "certificates" in again[1].handled
     assert len(_outbox(db, "certificates.issued")) == 1
     fresh(db)
     assert db.exec(select(func.count()).select_from(Certificate)).one()[0] == 1

@@ -143,6 +143,41 @@ def check_merge_accounts(app, settings, **_):
         assert db.execute(sa.select(plugin.NOTES.c.user_id)).scalars().all() == [keep.id]
 
 
+def _with_a_note(app, settings):
+    from sqlmodel import Session
+
+    from tests.plugins.everything import plugin
+
+    plugin.NOTES.create(app.state.engine, checkfirst=True)
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        person, actor = make_user(db, settings), make_user(db, settings, role="admin")
+        db.execute(plugin.NOTES.insert().values(user_id=person.id, text="ghi chú riêng"))
+        db.commit()
+    return person, actor, plugin
+
+
+def check_personal_data_export(app, settings, **_):
+    from sqlmodel import Session
+
+    person, _actor, _plugin = _with_a_note(app, settings)
+    with Session(app.state.engine) as db:
+        sections = flatten(app.state.pm.hook.personal_data_export(db=db, user=person))
+    notes = [s for s in sections if s.table == "everything_note"]
+    assert [s.rows for s in notes] == [[{"Nội dung": "ghi chú riêng"}]]
+
+
+def check_personal_data_erase(app, settings, **_):
+    from sqlmodel import Session
+
+    from lms.core.personal_data_services import erase
+
+    person, actor, plugin = _with_a_note(app, settings)
+    notes = erase(app.state.context, actor=actor, user_id=person.id)
+    assert [(n.action, n.count) for n in notes if n.table == "everything_note"] == [("deleted", 1)]
+    with Session(app.state.engine) as db:
+        assert db.execute(sa.select(plugin.NOTES)).all() == []
+
+
 HOOK_CHECKS = {
     "page_sections": check_page_sections,
     "register_routers": check_register_routers,
@@ -156,6 +191,8 @@ HOOK_CHECKS = {
     "on_event": check_on_event,
     "sms_gateways": check_sms_gateways,
     "merge_accounts": check_merge_accounts,
+    "personal_data_export": check_personal_data_export,
+    "personal_data_erase": check_personal_data_erase,
 }
 
 

@@ -100,3 +100,17 @@ def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> li
     from lms.plugins.certificates.merging import merge_rows
 
     return merge_rows(db, keep=keep, drop=drop, actor=actor, apply=apply)
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from lms.plugins.certificates import personal_data
+
+    return personal_data.export(db, user)
+
+
+@hookimpl
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    from lms.plugins.certificates import personal_data
+
+    return personal_data.erase(db, user, actor)

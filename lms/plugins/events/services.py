@@ -337,7 +337,11 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
         raise ServiceError(state, STATE_MESSAGES[state], 409)
     if event.capacity is not None and registered_count(db, event.id) >= event.capacity and helper is None:
         raise ServiceError("full", STATE_MESSAGES["full"], 409)
-    person = user or _person(db, name=name, phone=phone, village=village, audience=audience, helper=helper)
+    if user is not None:
+        person, consented = user, False
+    else:
+        person, consented = _person(db, name=name, phone=phone, village=village, audience=audience,
+                                    helper=helper)
     registration = Registration(
         event_id=event.id, user_id=person.id, token=secrets.token_urlsafe(24), phone=phone,
         full_name=name, name_folded=fold(name), village_id=village.id if village else None,
@@ -353,6 +357,10 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
         if winner is None:
             raise
         return Registered(winner, False)
+    if not consented:
+        # An existing account agreed to this registration too: it is recorded like a new one's.
+        core.record_consent(db, user=person, purpose="event", method="helper" if helper else "self",
+                            helper=helper)
     for course_id in course_ids_of(db, event.id):
         courses.enrol(db, user_id=person.id, course_id=course_id, by_user_id=helper.id if helper else None)
     record(db, EventRegistered(registration_id=registration.id, event_id=event.id, user_id=person.id,
@@ -361,23 +369,23 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
 
 
 def _person(db: Session, *, name: str, phone: str | None, village: Place, audience: str | None,
-            helper: User | None) -> User:
-    """The account behind this phone number, or a new one. Nothing about an existing account
-    is changed or shown: the registration keeps the name as typed."""
+            helper: User | None) -> tuple[User, bool]:
+    """The account behind this phone number, or a new one (with its consent: True). Nothing
+    about an existing account is changed or shown: the registration keeps the name as typed."""
     if phone:
         found = core.learner_by_phone(db, phone)
         if found is not None:
-            return found
+            return found, False
     try:
         return core.create_learner(db, full_name=name, phone=phone, village=village, audience=audience,
                                    consent_purpose="event", consent_method="helper" if helper else "self",
-                                   helper=helper)
+                                   helper=helper), True
     except ServiceError as exc:
         # Made a moment ago by another request (a sign-up, another event): that account it is.
         found = core.learner_by_phone(db, phone) if exc.code == "phone_taken" and phone else None
         if found is None:
             raise
-        return found
+        return found, False
 
 
 def ticket(db: Session, token: str) -> Registration | None:

@@ -88,3 +88,30 @@ def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
     return [MergeItem("Hoàn thành mức phổ cập", len(moving) - len(both),
                       "cả hai tài khoản đã đạt: giữ bản của tài khoản được giữ" if both else "")]
 
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from lms.personal_data import DataSection, as_rows
+    from lms.plugins.programmes.models import ProgrammeCompletion
+
+    rows = db.exec(select(ProgrammeCompletion).where(ProgrammeCompletion.user_id == user.id)).scalars().all()
+    return [DataSection("programmes_completion", "Hoàn thành mức phổ cập kỹ năng số", as_rows(rows, {
+        "Nhóm": "audience", "Họ tên trên giấy": "learner_name", "Hoàn thành lúc": "completed_at"}))]
+
+
+@hookimpl
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from lms.personal_data import ERASED_NAME, ErasureNote
+    from lms.plugins.programmes.models import ProgrammeCompletion
+
+    rows = db.exec(select(ProgrammeCompletion).where(ProgrammeCompletion.user_id == user.id)).scalars().all()
+    for row in rows:
+        row.learner_name = ERASED_NAME
+        db.add(row)
+    return [ErasureNote("programmes_completion", "anonymised", len(rows),
+                        "Giữ việc hoàn thành (không kèm tên) cho số liệu thống kê.")]

@@ -72,3 +72,17 @@ def studio_sections(request: Any, db: Any, draft: Any) -> list[Any]:
     from lms.plugins.quiz.studio import studio_section
 
     return [studio_section(request, db, draft)]
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from lms.plugins.quiz import personal_data
+
+    return personal_data.export(db, user)
+
+
+@hookimpl
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    from lms.plugins.quiz import personal_data
+
+    return personal_data.erase(db, user)

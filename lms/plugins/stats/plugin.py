@@ -58,3 +58,29 @@ def on_event(event: Any, context: Any) -> None:
 
     summary.recount(context.engine, context.pm, days=[date.fromisoformat(d) for d in event.days],
                     user_ids=list(event.user_ids))
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from lms.personal_data import DataSection, as_rows
+    from lms.plugins.stats.models import ActiveDay, ActiveUser
+
+    days = db.exec(select(ActiveDay).where(ActiveDay.user_id == user.id).order_by(ActiveDay.day)).scalars().all()
+    last = db.exec(select(ActiveUser).where(ActiveUser.user_id == user.id)).scalars().all()
+    return [DataSection("stats_active_day", "Ngày có học (cho thống kê)", as_rows(days, {"Ngày": "day"})),
+            DataSection("stats_active_user", "Ngày học gần nhất (cho thống kê)", as_rows(last, {"Ngày": "last_day"}))]
+
+
+@hookimpl
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    from sqlalchemy import func, select
+
+    from lms.personal_data import ErasureNote
+    from lms.plugins.stats.models import ActiveDay, ActiveUser
+
+    kept = "Giữ ngày có học (chỉ mã số, không kèm tên) để số người học theo ngày không đổi."
+    return [ErasureNote(model.__tablename__, "kept",
+                        db.exec(select(func.count()).select_from(model).where(model.user_id == user.id)).scalar(),
+                        kept) for model in (ActiveDay, ActiveUser)]

@@ -137,3 +137,23 @@ def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> li
         if merge_fails:
             raise RuntimeError("everything: the merge fails on purpose")
     return [MergeItem("Ghi chú thử nghiệm", notes)]
+
+
+@hookimpl
+def personal_data_export(db: Any, user: Any) -> list[Any]:
+    from lms.personal_data import DataSection
+
+    if not sa.inspect(db.connection()).has_table("everything_note"):
+        return [DataSection("everything_note", "Ghi chú thử nghiệm")]
+    rows = db.execute(sa.select(NOTES.c.text).where(NOTES.c.user_id == user.id)).scalars().all()
+    return [DataSection("everything_note", "Ghi chú thử nghiệm", [{"Nội dung": text} for text in rows])]
+
+
+@hookimpl
+def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
+    from lms.personal_data import ErasureNote
+
+    if not sa.inspect(db.connection()).has_table("everything_note"):
+        return [ErasureNote("everything_note", "deleted", 0)]
+    count = db.execute(NOTES.delete().where(NOTES.c.user_id == user.id)).rowcount
+    return [ErasureNote("everything_note", "deleted", count)]
