@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         description="Signer's title printed on certificates; \\n separates lines.",
     )
     certificate_signer_name: str = Field(default="", description="Signer's name on certificates.")
+    import_retention_days: int = Field(
+        default=7, ge=0, description="Days an uploaded list of residents that was never confirmed is kept.")
+    registration_retention_days: int = Field(
+        default=365, ge=1, description="Days after an event ends before its registrations lose names and phones.")
     verify_rate_limit: int = Field(
         default=30, description="Certificate verification requests per client per minute."
     )

@@ -151,6 +151,11 @@ def test_event_ticket_claim_forgot_code_and_continue(live_server, db, settings, 
     done = db.exec(select(LessonProgress).where(LessonProgress.user_id == person.id)).scalars().all()
     assert len(done) == 2
     db.commit()
+    # The server's log of the whole walk holds neither her phone number, nor her name, nor the code.
+    logs = "".join(path.read_text() for path in tmp_path.glob("server-*.log"))
+    assert "GET /courses" in logs  # it is the request log
+    for secret in ("0977123456", "0977 123 456", "Hoàng Thị Thu", code, "mật khẩu mới"):
+        assert secret not in logs, secret
 
 
 def _qr_on_printed_page(pdf: bytes) -> list[str]:

@@ -257,3 +257,37 @@ def test_display_page_count_updates_by_fragment(client, db, settings, make_clien
     assert 'hx-trigger="every 5s"' in page and "<svg" in page
     fragment = client.get(f"/staff/events/{event.id}/display", headers={"HX-Request": "true"}).text
     assert fragment.lstrip().startswith('<div id="count"') and ">1</span> người đã đăng ký" in fragment
+
+
+def test_registrations_of_long_past_events_lose_names_and_phones(client, db, settings, make_client):
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from lms.cli import build_cli
+    from lms.db import utcnow
+    from lms.plugins.events.models import Event
+    from lms.plugins.events.services import EXPIRED_NAME
+
+    places, _staff, event = staff_with_event(client, db, settings)
+    assert register(make_client(), event, name="Hà Thị Cũ", phone="0966000111",
+                    village=places.villages[0]).status_code == 303
+    fresh(db)
+    _, _, recent = staff_with_event(make_client(), db, settings, places=places)
+    assert register(make_client(), recent, name="Hà Văn Mới", phone="0966000222",
+                    village=places.villages[0]).status_code == 303
+    fresh(db)
+    old = db.get(Event, event.id)
+    old.starts_at = utcnow() - timedelta(days=settings.registration_retention_days + 2)
+    old.ends_at = old.starts_at + timedelta(hours=3)
+    db.add(old)
+    db.commit()
+    result = CliRunner().invoke(build_cli(settings), ["registrations", "anonymise-past"],
+                                env={"LMS_DATABASE_URL": settings.database_url,
+                                     "LMS_INSTANCE_DIR": str(settings.instance_dir),
+                                     "LMS_SECRET_KEY": settings.secret_key})
+    assert result.exit_code == 0, result.output
+    assert "của 1 lượt đăng ký" in result.output
+    kept = {r.event_id: r for r in registrations(db, event.id) + registrations(db, recent.id)}
+    assert (kept[event.id].full_name, kept[event.id].phone) == (EXPIRED_NAME, None)
+    assert (kept[recent.id].full_name, kept[recent.id].phone) == ("Hà Văn Mới", "0966000222")

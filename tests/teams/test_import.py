@@ -135,3 +135,35 @@ def test_bad_files_get_clear_messages(client, db, settings, make_client):
     assert "Không đọc được tệp Excel" in text_of(broken.text)
     nothing = post_form(browser, f"/teams/{setup.team.id}/import", {}, page=f"/teams/{setup.team.id}/import")
     assert nothing.status_code == 422 and "Vui lòng chọn tệp" in text_of(nothing.text)
+
+
+def test_uploaded_rows_are_not_kept(client, db, settings, make_client):
+    from datetime import timedelta
+
+    from lms.db import utcnow
+    from lms.plugins.teams.models import ImportBatch
+
+    setup = team_setup(client, db, settings, make_client)
+    browser = make_client()
+    login(browser, setup.member.phone)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    confirmed = _upload(browser, setup.team, "a.xlsx", _xlsx([["Lò Văn Giữ", "0977000011", "Thôn Đông", "", ""]]),
+                        xlsx).headers["location"]
+    post_form(browser, confirmed, {"consent": "on"}, page=confirmed)
+    abandoned = _upload(browser, setup.team, "b.xlsx", _xlsx([["Lò Thị Bỏ", "0977000012", "Thôn Đông", "", ""]]),
+                        xlsx).headers["location"]
+    fresh(db)
+    batches = {b.id: b for b in db.exec(select(ImportBatch)).scalars().all()}
+    assert [len(b.rows) for b in batches.values()] == [0, 1]  # confirmed: its rows are gone
+    # A week later the abandoned one goes with the next upload.
+    old = batches[int(abandoned.rsplit("/", 1)[1])]
+    old.created_at = utcnow() - timedelta(days=settings.import_retention_days + 1)
+    db.add(old)
+    db.commit()
+    _upload(browser, setup.team, "c.xlsx", _xlsx([["Lò Văn Mới", "0977000013", "Thôn Đông", "", ""]]), xlsx)
+    fresh(db)
+    texts = [str(b.rows) for b in db.exec(select(ImportBatch)).scalars().all()]
+    db.commit()
+    assert not any("0977000012" in text or "Lò Thị Bỏ" in text for text in texts)
+    assert "Lò Văn Giữ" not in str(texts) and any("Lò Văn Mới" in text for text in texts)
+    assert "các dòng tải lên (họ tên, số điện thoại) đã được xoá" in text_of(browser.get(confirmed).text)

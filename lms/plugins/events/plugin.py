@@ -68,3 +68,31 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
     from lms.plugins.events import personal_data
 
     return personal_data.erase(db, user)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    import typer
+
+    # "lms events" is the core's outbox group: registrations get their own.
+    registrations = typer.Typer(help="Đăng ký sự kiện.", no_args_is_help=True)
+    cli.add_typer(registrations, name="registrations")
+
+    @registrations.command("anonymise-past")
+    def anonymise_past() -> None:
+        """Remove names and phones from registrations of events past the retention period
+        (LMS_REGISTRATION_RETENTION_DAYS); counts stay. Run it daily (cron, systemd timer)."""
+        from lms.context import Context
+        from lms.db import make_engine
+        from lms.plugins import build_plugin_manager
+        from lms.plugins.events import services
+        from lms.settings import Settings
+
+        settings = Settings()
+        engine = make_engine(settings)
+        try:
+            count = services.anonymise_past(Context(engine, build_plugin_manager(settings), settings),
+                                            days=settings.registration_retention_days)
+        finally:
+            engine.dispose()
+        typer.echo(f"Đã xoá họ tên, số điện thoại của {count} lượt đăng ký sự kiện đã hết thời hạn lưu trữ.")

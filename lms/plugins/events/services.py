@@ -583,3 +583,24 @@ def tickets_of(db: Session, *, user_id: int) -> list[tuple[Registration, Event]]
     rows = db.exec(select(Registration, Event).join(Event, Event.id == Registration.event_id)
                    .where(Registration.user_id == user_id).order_by(Event.starts_at.desc())).all()
     return [(r, e) for r, e in rows]
+
+
+# --- Retention ---------------------------------------------------------------------
+
+EXPIRED_NAME = "Đã xoá khi hết thời hạn lưu trữ"
+
+
+def anonymise_past(ctx: Context, *, days: int, now: datetime | None = None) -> int:
+    """Registrations of events that ended more than `days` ago lose their names and phones;
+    the rows stay, so attendance figures do not change. Returns how many were anonymised."""
+    from datetime import timedelta
+
+    from lms.text import fold
+
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    with ctx.transaction() as db:
+        ended = select(Event.id).where(Event.ends_at < cutoff)
+        result = db.execute(update(Registration).where(
+            Registration.event_id.in_(ended), Registration.full_name != EXPIRED_NAME)
+            .values(full_name=EXPIRED_NAME, name_folded=fold(EXPIRED_NAME), phone=None))
+        return result.rowcount or 0

@@ -668,7 +668,17 @@ def preview(db: Session, *, team: Team, table: list[list[str]]) -> list[dict[str
     return out
 
 
-def save_batch(db: Session, *, team: Team, member: User, rows: list[dict[str, Any]]) -> ImportBatch:
+def purge_imports(db: Session, *, days: int, now: datetime | None = None) -> int:
+    """Lists never confirmed, older than `days`, go with the names and phones they hold."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    result = db.execute(delete(ImportBatch).where(ImportBatch.confirmed_at.is_(None),
+                                                  ImportBatch.created_at < cutoff))
+    return result.rowcount or 0
+
+
+def save_batch(db: Session, *, team: Team, member: User, rows: list[dict[str, Any]],
+               retention_days: int = 7) -> ImportBatch:
+    purge_imports(db, days=retention_days)
     batch = ImportBatch(team_id=team.id, member_id=member.id, rows=rows)
     db.add(batch)
     db.flush()
@@ -703,6 +713,8 @@ def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch) 
                 raise
             continue  # someone registered this phone since the preview
         created += 1
+    # Imported: the uploaded rows (names, phones) are not kept beside the accounts they made.
+    db.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(rows=[]))
     return created
 
 
@@ -716,7 +728,7 @@ def import_preview(ctx: Context, *, member: User, team_id: int, filename: str, d
         team = _team(db, member, team_id)
         rows = preview(db, team=team, table=table)
     with ctx.transaction() as db:
-        return save_batch(db, team=team, member=member, rows=rows)
+        return save_batch(db, team=team, member=member, rows=rows, retention_days=ctx.settings.import_retention_days)
 
 
 def import_confirm(ctx: Context, *, member: User, team_id: int, batch_id: int, consent: bool) -> int:
