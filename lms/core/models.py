@@ -190,3 +190,26 @@ class AccountMerge(SQLModel, table=True):
     merged_at: datetime = Field(default_factory=utcnow)
     # [{"label": …, "count": …}] as the plugins reported it: no personal data.
     moved: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class DataRequest(SQLModel, table=True):
+    """A person's request about their data (erasure, for now), with the clocks the law sets:
+    acknowledged within 2 working days, carried out within 15 days."""
+
+    __tablename__ = "core_data_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    kind: str = Field(default="erase", max_length=16)
+    # Who filed it: the person, or a team member or staff on their behalf.
+    filed_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    filed_at: datetime = Field(default_factory=utcnow, index=True)
+    acknowledge_by: datetime
+    complete_by: datetime
+    acknowledged_at: datetime | None = Field(default=None)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    completed_at: datetime | None = Field(default=None, index=True)
+    completed_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+    # What erasure did, table by table (no personal data): the person's receipt.
+    outcome: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from lms.context import Context
-from lms.core.models import Consent, PasswordLink, RecoveryCode, User, UserSession
+from lms.core.models import Consent, DataRequest, PasswordLink, RecoveryCode, User, UserSession
 from lms.errors import NotFound, ServiceError
 from lms.personal_data import ERASED_NAME, DataSection, ErasureNote, as_rows
 from lms.plugin_host import flatten
@@ -34,6 +34,10 @@ def core_export(db: Session, user: User) -> list[DataSection]:
                                                                  "Dùng lúc": "used_at"})),
         DataSection("core_recovery_code", "Mã khôi phục qua tin nhắn", as_rows(db.exec(select(RecoveryCode).where(
             RecoveryCode.user_id == user.id)).scalars().all(), {"Gửi lúc": "created_at", "Hết hạn": "expires_at"})),
+        DataSection("core_data_request", "Yêu cầu về dữ liệu của bạn", as_rows(db.exec(select(DataRequest).where(
+            DataRequest.user_id == user.id)).scalars().all(), {"Loại": "kind", "Gửi lúc": "filed_at",
+                                                                "Đã nhận lúc": "acknowledged_at",
+                                                                "Xong lúc": "completed_at"})),
     ]
 
 
@@ -45,6 +49,10 @@ def core_erase(db: Session, user: User) -> list[ErasureNote]:
         notes.append(ErasureNote(table, "deleted", result.rowcount or 0))
     consents = db.exec(select(Consent).where(Consent.user_id == user.id)).scalars().all()
     notes.append(ErasureNote("core_consent", "kept", len(consents), CONSENT_KEPT))
+    requests = db.exec(select(DataRequest).where(DataRequest.user_id == user.id)).scalars().all()
+    notes.append(ErasureNote("core_data_request", "kept", len(requests),
+                             "Giữ hồ sơ yêu cầu (ngày gửi, người xử lý, không kèm tên) để chứng minh đã thực hiện "
+                             "đúng hạn."))
     # The account stays as an empty shell: learning records point to it and keep their counts.
     user.full_name, user.name_folded = ERASED_NAME, fold(ERASED_NAME)
     user.phone = user.password_hash = user.birth_year = None
@@ -71,6 +79,10 @@ def erase(ctx: Context, *, actor: User, user_id: int) -> list[ErasureNote]:
             raise ServiceError("erase_forbidden", "Cán bộ xã chỉ xoá dữ liệu của người học thuộc xã mình.", 403)
         if person.full_name == ERASED_NAME and not person.active:
             raise ServiceError("erased", "Dữ liệu của người này đã được xoá.", 409)
-        notes = [n for n in flatten(ctx.pm.hook.personal_data_erase(db=db, user=person, actor=actor))
-                 if isinstance(n, ErasureNote)]
-        return notes
+        return erase_in(db, ctx.pm, actor=actor, person=person)
+
+
+def erase_in(db: Session, pm: Any, *, actor: User, person: User) -> list[ErasureNote]:
+    """Every plugin's erasure, then the core's, in the caller's transaction."""
+    return [n for n in flatten(pm.hook.personal_data_erase(db=db, user=person, actor=actor))
+            if isinstance(n, ErasureNote)]

@@ -11,12 +11,13 @@ meta = PluginMeta(name="core", label="Lõi hệ thống")
 @hookimpl
 def register_routers() -> list[Any]:
     from lms.core.account_merge import router as account_merge
+    from lms.core.data_pages import router as data_pages
     from lms.core.media_router import router as media
     from lms.core.recovery import router as recovery
     from lms.core.router import router
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts, account_merge, media]
+    return [router, recovery, staff_accounts, account_merge, media, data_pages]
 
 
 @hookimpl

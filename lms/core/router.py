@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
-from lms.core import personal_data_services, services
+from lms.core import data_requests, personal_data_services, services
 from lms.core.merge_services import merges_of
 from lms.core.models import Consent, Place, User
 from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
@@ -170,8 +170,10 @@ def account(request: Request, user: User = Depends(access.signed_in),
 @router.get("/account/data")
 def my_data(request: Request, user: User = Depends(access.signed_in), db: Session = Depends(get_session)) -> Any:
     sections = personal_data_services.export(db, request.app.state.pm, user)
-    return render(request, "core/my_data.html", {"data_sections": sections},
-                  headers={"Cache-Control": "no-store"})
+    return render(request, "core/my_data.html", {
+        "data_sections": sections, "data_request": data_requests.pending_of(db, user_id=user.id),
+        "requested": request.query_params.get("requested"), "confirm": request.query_params.get("confirm")},
+        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/account/data.json")
@@ -320,6 +322,7 @@ def staff_home(request: Request, user: User = Depends(access.staff),
         ).one()[0]
     return render(request, "core/staff_home.html", {
         "commune": commune, "counts": counts, "communes": _all_communes(db, user),
+        "data_requests_due": data_requests.due_soon(db, actor=user),
         "nav_staff": [item for item in request.app.state.nav_items(request, user) if item.area == "staff"],
     })
 
