@@ -109,6 +109,8 @@ def test_download_then_erasure_leaves_counts_but_not_the_person(client, make_cli
     db.commit()
     page = text_of(make_client().get(f"/c/{certificate.code}").text)
     assert "ĐÃ THU HỒI" in page.upper() and ERASED_NAME in page
+    gone = make_client().get(f"/c/{certificate.code}.json")
+    assert gone.status_code == 410 and "đã được xoá theo yêu cầu" in gone.json()["detail"]
     assert learner_client.get("/account").status_code == 303  # signed out everywhere
     again = post_form(client, f"/staff/users/{user.id}/erase", {"confirm": "1"}, page=f"/staff/users/{user.id}")
     assert again.status_code == 409

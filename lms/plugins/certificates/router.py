@@ -153,6 +153,10 @@ def credential(request: Request, code: str, db: Session = Depends(get_session)) 
     if certificate is None:
         return JSONResponse({"detail": "Không tìm thấy chứng nhận."}, status_code=404, headers=OPEN)
     document = services.published_credential(context_of(request), certificate.id)
+    if not document:
+        # Erased at the learner's request: the credential named them, so it is not published.
+        return JSONResponse({"detail": "Chứng nhận này đã bị thu hồi và dữ liệu cá nhân đã được xoá theo yêu cầu."},
+                            status_code=410, headers=OPEN)
     # A revoked certificate's credential stays as issued: its status list says it is revoked.
     return JSONResponse(document, media_type="application/vc+ld+json", headers={
         **OPEN, "Content-Disposition": f'inline; filename="{certificate.code}.json"'})
