@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import event
+from sqlalchemy import event, literal_column
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -145,4 +145,5 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    return (session.execute(statement).rowcount or 0) > 0
+    # RETURNING says whether a row went in: psycopg reports rowcount -1 for this statement.
+    return session.execute(statement.returning(literal_column("1"))).first() is not None

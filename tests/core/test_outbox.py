@@ -191,3 +191,17 @@ def test_lms_events_pending_and_deliver(install_plugins, make_settings, engine, 
     assert delivered.exit_code == 0, delivered.output
     assert "Đã gửi 1 sự kiện; còn 0" in delivered.output
     assert "Không có sự kiện nào đang chờ" in runner.invoke(build_cli(settings), ["events", "pending"]).output
+
+
+def test_insert_ignore_says_whether_it_inserted(engine):
+    """On both databases: True for the row that went in, False when the unique key was taken."""
+    from sqlmodel import Session
+
+    from lms.core.models import RateBucket
+    from lms.db import insert_ignore, utcnow
+
+    values = {"key": "thử", "window_start": utcnow(), "hits": 1}
+    with Session(engine) as db:
+        assert insert_ignore(db, RateBucket, values, ["key", "window_start"]) is True
+        assert insert_ignore(db, RateBucket, values, ["key", "window_start"]) is False
+        db.rollback()
