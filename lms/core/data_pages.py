@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
-from lms.core import data_requests
+from lms.core import data_requests, personal_data_services
 from lms.core.models import User
 from lms.db import get_session, utcnow
 from lms.forms import FormValues, ObjectId
@@ -51,12 +51,14 @@ def acknowledge(request: Request, request_id: ObjectId, user: User = Depends(acc
 
 
 @router.post("/staff/data-requests/{request_id}/done")
-def carry_out(request: Request, request_id: ObjectId, values: FormValues, user: User = Depends(access.staff)) -> Any:
+def carry_out(request: Request, request_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+              db: Session = Depends(get_session)) -> Any:
     if values.get("confirm") != "1":
         return RedirectResponse("/staff/data-requests?saved=confirm", status_code=303)
     done = data_requests.carry_out(context_of(request), actor=user, request_id=request_id)
     from lms.personal_data import ErasureNote
 
     notes = [ErasureNote(**n) for n in done.outcome]
-    return render(request, "core/erase_receipt.html", {"notes": notes, "when": done.completed_at},
+    labels = personal_data_services.labels(db, request.app.state.pm, db.get(User, done.user_id))
+    return render(request, "core/erase_receipt.html", {"notes": notes, "when": done.completed_at, "labels": labels},
                   headers={"Cache-Control": "no-store"})

@@ -86,3 +86,8 @@ def erase_in(db: Session, pm: Any, *, actor: User, person: User) -> list[Erasure
     """Every plugin's erasure, then the core's, in the caller's transaction."""
     return [n for n in flatten(pm.hook.personal_data_erase(db=db, user=person, actor=actor))
             if isinstance(n, ErasureNote)]
+
+
+def labels(db: Session, pm: Any, person: User) -> dict[str, str]:
+    """table → the Vietnamese name the export gives it, for a receipt a person can read."""
+    return {section.table: section.label for section in export(db, pm, person)}

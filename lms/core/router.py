@@ -487,7 +487,10 @@ def user_erase(request: Request, user_id: ObjectId, values: FormValues, user: Us
         return _user_page(request, db, user, target, "Hãy đánh dấu ô xác nhận người này đã yêu cầu xoá dữ liệu.",
                           status=422)
     notes = personal_data_services.erase(context_of(request), actor=user, user_id=target.id)
-    return render(request, "core/erase_receipt.html", {"notes": notes, "when": utcnow()},
+    db.expire_all()
+    return render(request, "core/erase_receipt.html", {
+        "notes": notes, "when": utcnow(),
+        "labels": personal_data_services.labels(db, request.app.state.pm, db.get(User, target.id))},
                   headers={"Cache-Control": "no-store"})
 
 

@@ -151,6 +151,7 @@ def test_version_two_keeps_progress_and_an_old_version_comes_back(client, make_c
     assert "Bảng mã ở quầy (sửa)" in text_of(browser.get("/courses/cho-4-0-o-xa").text)
     assert "Đã học 1/2 bài" in text_of(browser.get("/courses/cho-4-0-o-xa").text)
 
+    assert post_form(client, f"/studio/{draft_id}/restore/9", {}, page=f"/studio/{draft_id}").status_code == 404
     # Version 1 back into the draft, then published as version 3.
     assert post_form(client, f"/studio/{draft_id}/restore/1", {}, page=f"/studio/{draft_id}").status_code == 303
     assert _publish(client, draft_id).status_code == 303
@@ -243,6 +244,13 @@ def test_a_bad_pack_is_refused_with_its_file_and_line(client, db, commune_editor
 def test_copy_an_installation_course_for_the_commune(client, db, commune_editor):
     packs = Path(__file__).resolve().parents[2] / "courses"
     slug = sorted(p.name for p in packs.iterdir() if (p / "course.yaml").is_file())[0]
+    for bad in ("Có Dấu", "", "-"):  # none is a slug
+        refused = post_form(client, f"/studio-copy/{slug}", {"new_slug": bad}, page="/studio")
+        assert refused.status_code == 422 and "Mã" in text_of(refused.text)
+    assert post_form(client, "/studio-copy/khong-co-khoa-nay", {"new_slug": "x-y"}, page="/studio").status_code == 404
+    fresh(db)
+    assert db.exec(select(CourseDraft)).first() is None
+    db.commit()
     response = post_form(client, f"/studio-copy/{slug}", {"new_slug": f"{slug}-minh-chau"}, page="/studio")
     assert response.status_code == 303, text_of(response.text)
     fresh(db)

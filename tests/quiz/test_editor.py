@@ -48,7 +48,9 @@ def test_every_built_in_type_has_its_editor_and_its_rules(client, make_client, d
                                                          "options-0": "Kiểm tra tên người nhận",
                                                          "explanation": "Tên người nhận phải đúng."})
     assert bad.status_code == 422
-    assert "Cần ít nhất 2 lựa chọn" in text_of(bad.text)
+    shown = text_of(bad.text)
+    assert "Cần ít nhất 2 lựa chọn." in shown and "Hãy đánh dấu đúng một lựa chọn đúng." in shown
+    assert "“options”" not in text_of(bad.text)
     assert 'value="Kiểm tra tên người nhận"' in bad.text  # what was typed stays
     assert _quiz(db, draft_id) is None
     assert _question(client, draft_id, "single_choice", {
@@ -61,7 +63,8 @@ def test_every_built_in_type_has_its_editor_and_its_rules(client, make_client, d
         "right": ["0", "1"], "scoring": "partial", "explanation": "Hai dấu hiệu đầu."}).status_code == 303
     no_truth = _question(client, draft_id, "true_false", {"lesson": second, "prompt": "Công an gọi điện lấy lời khai.",
                                                           "explanation": "Không."})
-    assert no_truth.status_code == 422 and "true hoặc false" in text_of(no_truth.text)
+    assert no_truth.status_code == 422 and "Hãy chọn câu trên là Đúng hay Sai." in text_of(no_truth.text)
+    assert "answer" not in text_of(no_truth.text)
     assert _question(client, draft_id, "true_false", {"lesson": second, "prompt": "Công an gọi điện lấy lời khai.",
                                                       "truth": "false", "explanation": "Không."}).status_code == 303
     assert _question(client, draft_id, "ordering", {"lesson": first, "prompt": "Sắp xếp các bước",
@@ -126,3 +129,15 @@ def test_a_plugin_type_brings_its_editor(install_plugins, make_settings, engine,
                                                       "number": "156", "explanation": "156."}).status_code == 303
         assert _quiz(db, draft_id)["questions"][0]["answer"] == 156
         assert _publish(client, draft_id).status_code == 303
+
+
+def test_a_pass_mark_out_of_range_is_refused(client, db, settings):
+    _editor(client, db, settings)
+    draft_id = _create(client, title="Điểm đạt")
+    for typed in ("0", "150", "tám mươi"):
+        refused = post_form(client, f"/studio/{draft_id}/quiz", {"pass_mark": typed}, page=f"/studio/{draft_id}/quiz")
+        assert refused.status_code == 422 and "từ 1 đến 100" in text_of(refused.text)
+    assert _quiz(db, draft_id) is None
+    assert post_form(client, f"/studio/{draft_id}/quiz", {"pass_mark": "70"},
+                     page=f"/studio/{draft_id}/quiz").status_code == 303
+    assert _quiz(db, draft_id)["pass_mark"] == 70

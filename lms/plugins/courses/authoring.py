@@ -662,7 +662,3 @@ def copy_pack_course(ctx: Context, *, actor: User, pack_dirs: list[Path], course
         _log(db, draft, actor, f"Sao chép từ khóa học “{course.get('title', course_slug)}”")
         return draft
 
-
-def audiences_label(values: list[str]) -> str:
-    return ", ".join(AUDIENCES.get(v, v) for v in values)
-

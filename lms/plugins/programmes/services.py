@@ -50,14 +50,10 @@ def _record(db: Session, user_id: int, audience: str, completed_at: datetime) ->
     person = db.get(User, user_id)
     if person is None:
         return False
-    code = new_code()
-    insert_ignore(db, ProgrammeCompletion, {
-        "user_id": user_id, "audience": audience, "code": code, "learner_name": person.full_name,
+    made = insert_ignore(db, ProgrammeCompletion, {
+        "user_id": user_id, "audience": audience, "code": new_code(), "learner_name": person.full_name,
         "commune_id": person.commune_id, "completed_at": completed_at, "recorded_at": utcnow(),
     }, ["user_id", "audience"])
-    # Ours if the row carries our code (a row count is not reliable for every driver here).
-    made = db.exec(select(ProgrammeCompletion.code).where(
-        ProgrammeCompletion.user_id == user_id, ProgrammeCompletion.audience == audience)).scalar() == code
     if made:
         record(db, LevelReached(user_id=user_id, audience=audience))
     return made

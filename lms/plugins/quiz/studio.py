@@ -100,7 +100,8 @@ def _question_from(kind: Any, lists: dict[str, list[str]], lessons: list[str], q
         errors["prompt"] = "Hãy nhập câu hỏi."
     if not question["explanation"]:
         errors["explanation"] = "Hãy giải thích ngắn vì sao đáp án đúng (người học đọc sau khi nộp bài)."
-    for where, message in kind.validate(question):
+    friendly = kind.editor_problems(question) if hasattr(kind, "editor_problems") else []
+    for where, message in friendly or kind.validate(question):
         key = f"{where[0]}-{where[1]}" if isinstance(where, tuple) else (where or "answer")
         errors.setdefault(key, message[:1].upper() + message[1:])
     return question, errors

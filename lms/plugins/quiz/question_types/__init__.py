@@ -42,7 +42,9 @@ class QuestionType(Protocol):
 
     def from_editor(self, form: dict[str, list[str]]) -> dict:
         """This type's part of a question (options, answer, …) from the editor's form;
-        `validate` then says what is wrong with it, in the editor as in `lms courses check`."""
+        `validate` then says what is wrong with it, in the editor as in `lms courses check`.
+        A type may also offer `editor_problems(config)`: the same checks in the words of its
+        form (not of quiz.yaml), asked first."""
 
 
 def new_key() -> str:
@@ -112,3 +114,15 @@ def chosen_rows(form: dict[str, list[str]], field: str, items: list[dict], limit
     filled = [i for i in range(limit) if " ".join((form.get(f"options-{i}") or [""])[0].split())]
     ticked = {int(v) for v in form.get(field, []) if v.isdigit()}
     return [items[n]["id"] for n, row in enumerate(filled) if row in ticked and n < len(items)]
+
+
+def choice_problems(config: dict, *, multiple: bool) -> list[tuple[Where, str]]:
+    """What the choice editors say, in the words of their form."""
+    problems: list[tuple[Where, str]] = []
+    if len(config.get("options") or []) < 2:
+        problems.append(("options", "Cần ít nhất 2 lựa chọn."))
+    answer = config.get("answer")
+    if not answer:
+        problems.append((None, "Hãy đánh dấu các lựa chọn đúng." if multiple
+                         else "Hãy đánh dấu đúng một lựa chọn đúng."))
+    return problems

@@ -6,6 +6,7 @@ from lms.plugins.quiz.question_types import (
     Explained,
     InvalidAnswer,
     check_items,
+    choice_problems,
     chosen_rows,
     items_from_editor,
     option_text,
@@ -66,3 +67,6 @@ class MultipleChoice:
         options = items_from_editor(form, "options")
         scoring = (form.get("scoring") or [SCORINGS[0]])[0]
         return {"options": options, "answer": chosen_rows(form, "right", options), "scoring": scoring}
+
+    def editor_problems(self, config: dict) -> list[tuple[str | None, str]]:
+        return choice_problems(config, multiple=True)

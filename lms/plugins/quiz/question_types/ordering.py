@@ -54,3 +54,6 @@ class Ordering:
     def from_editor(self, form: dict[str, list[str]]) -> dict:
         steps = items_from_editor(form, "steps")
         return {"steps": [{"id": f"s{n}", "text": step["text"]} for n, step in enumerate(steps, 1)]}
+
+    def editor_problems(self, config: dict) -> list[tuple[str | None, str]]:
+        return [] if len(config.get("steps") or []) >= 2 else [("steps", "Cần ít nhất 2 bước.")]

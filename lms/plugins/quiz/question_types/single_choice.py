@@ -6,6 +6,7 @@ from lms.plugins.quiz.question_types import (
     Explained,
     InvalidAnswer,
     check_items,
+    choice_problems,
     chosen_rows,
     items_from_editor,
     option_text,
@@ -52,3 +53,6 @@ class SingleChoice:
         options = items_from_editor(form, "options")
         right = chosen_rows(form, "right", options)
         return {"options": options, "answer": right[0] if len(right) == 1 else ""}
+
+    def editor_problems(self, config: dict) -> list[tuple[str | None, str]]:
+        return choice_problems(config, multiple=False)

@@ -37,3 +37,6 @@ class TrueFalse:
     def from_editor(self, form: dict[str, list[str]]) -> dict:
         value = (form.get("truth") or [""])[0]
         return {"answer": {"true": True, "false": False}.get(value)}
+
+    def editor_problems(self, config: dict) -> list[tuple[str | None, str]]:
+        return [] if isinstance(config.get("answer"), bool) else [(None, "Hãy chọn câu trên là Đúng hay Sai.")]
