@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from lms.core.models import User
+from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
 from lms.plugins.courses.models import Enrolment, LessonProgress
 
@@ -18,7 +19,8 @@ def _earliest(first: Any, second: Any) -> Any:
     return min(v for v in (first, second) if v is not None) if first or second else None
 
 
-def merge_rows(db: Session, *, keep: User, drop: User, apply: bool) -> list[MergeItem]:
+@hookimpl
+def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[MergeItem]:
     kept_enrolments = {e.course_id: e for e in db.exec(
         select(Enrolment).where(Enrolment.user_id == keep.id)).scalars().all()}
     moving_enrolments = db.exec(select(Enrolment).where(Enrolment.user_id == drop.id)).scalars().all()

@@ -1,15 +1,19 @@
 """The courses plugin's part of a person's data: enrolments, lessons done, editor permission."""
 
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from lms.hookspecs import hookimpl
 from lms.personal_data import DataSection, ErasureNote, as_rows
 from lms.plugins.courses.models import ContentEditor, Course, Enrolment, LessonProgress
 
 STATS_KEPT = "Giữ (không kèm tên, số điện thoại) để số liệu thống kê của xã không đổi."
 
 
-def export(db: Session, user) -> list[DataSection]:
+@hookimpl
+def personal_data_export(db: Session, user: Any) -> list[DataSection]:
     titles = dict(db.exec(select(Course.id, Course.title)).all())
     enrolments = db.exec(select(Enrolment).where(Enrolment.user_id == user.id)).scalars().all()
     progress = db.exec(select(LessonProgress).where(LessonProgress.user_id == user.id)).scalars().all()
@@ -27,7 +31,8 @@ def export(db: Session, user) -> list[DataSection]:
     ]
 
 
-def erase(db: Session, user) -> list[ErasureNote]:
+@hookimpl
+def personal_data_erase(db: Session, user: Any, actor: Any) -> list[ErasureNote]:
     enrolments = len(db.exec(select(Enrolment.id).where(Enrolment.user_id == user.id)).all())
     progress = len(db.exec(select(LessonProgress.id).where(LessonProgress.user_id == user.id)).all())
     editors = db.execute(delete(ContentEditor).where(ContentEditor.user_id == user.id)).rowcount or 0

@@ -10,6 +10,11 @@ from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.courses import hookspecs  # noqa: F401 - offered to other plugins
+from lms.plugins.courses.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.courses.personal_data import (  # noqa: F401 - hook implementations
+    personal_data_erase,
+    personal_data_export,
+)
 
 meta = PluginMeta(name="courses", label="Khóa học")
 
@@ -90,24 +95,3 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.courses.figures import stats_figures as figures
 
     return figures(scope, period)
-
-
-@hookimpl
-def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
-    from lms.plugins.courses.merging import merge_rows
-
-    return merge_rows(db, keep=keep, drop=drop, apply=apply)
-
-
-@hookimpl
-def personal_data_export(db: Any, user: Any) -> list[Any]:
-    from lms.plugins.courses import personal_data
-
-    return personal_data.export(db, user)
-
-
-@hookimpl
-def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
-    from lms.plugins.courses import personal_data
-
-    return personal_data.erase(db, user)

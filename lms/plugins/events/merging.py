@@ -7,11 +7,13 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from lms.core.models import User
+from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
 from lms.plugins.events.models import Registration
 
 
-def merge_rows(db: Session, *, keep: User, drop: User, apply: bool) -> list[MergeItem]:
+@hookimpl
+def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[MergeItem]:
     count = db.exec(select(func.count()).select_from(Registration)
                     .where(Registration.user_id == drop.id)).scalar() or 0
     if apply and count:

@@ -1,14 +1,18 @@
 """The events plugin's part of a person's data: registrations (tickets) and check-ins."""
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlmodel import Session
 
+from lms.hookspecs import hookimpl
 from lms.personal_data import ERASED_NAME, DataSection, ErasureNote, as_rows
 from lms.plugins.events.models import Event, Registration
 from lms.text import fold
 
 
-def export(db: Session, user) -> list[DataSection]:
+@hookimpl
+def personal_data_export(db: Session, user: Any) -> list[DataSection]:
     rows = db.exec(select(Registration).where(Registration.user_id == user.id)
                    .order_by(Registration.id)).scalars().all()
     titles = dict(db.exec(select(Event.id, Event.title)).all())
@@ -18,7 +22,8 @@ def export(db: Session, user) -> list[DataSection]:
             "Người đăng ký giúp (mã)": "registered_by_id", "Điểm danh lúc": "checked_in_at"}), strict=True)])]
 
 
-def erase(db: Session, user) -> list[ErasureNote]:
+@hookimpl
+def personal_data_erase(db: Session, user: Any, actor: Any) -> list[ErasureNote]:
     rows = db.exec(select(Registration).where(Registration.user_id == user.id)).scalars().all()
     for registration in rows:
         registration.full_name, registration.name_folded = ERASED_NAME, fold(ERASED_NAME)

@@ -4,6 +4,11 @@ from typing import Any
 
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
+from lms.plugins.events.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.events.personal_data import (  # noqa: F401 - hook implementations
+    personal_data_erase,
+    personal_data_export,
+)
 
 meta = PluginMeta(name="events", label="Sự kiện", requires=["courses"])
 
@@ -49,25 +54,7 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     return figures(scope, period)
 
 
-@hookimpl
-def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
-    from lms.plugins.events.merging import merge_rows
 
-    return merge_rows(db, keep=keep, drop=drop, apply=apply)
-
-
-@hookimpl
-def personal_data_export(db: Any, user: Any) -> list[Any]:
-    from lms.plugins.events import personal_data
-
-    return personal_data.export(db, user)
-
-
-@hookimpl
-def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
-    from lms.plugins.events import personal_data
-
-    return personal_data.erase(db, user)
 
 
 @hookimpl

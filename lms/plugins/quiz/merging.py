@@ -7,11 +7,13 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from lms.core.models import User
+from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
 from lms.plugins.quiz.models import QuizAttempt
 
 
-def merge_rows(db: Session, *, keep: User, drop: User, apply: bool) -> list[MergeItem]:
+@hookimpl
+def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[MergeItem]:
     moving = db.exec(select(QuizAttempt.id, QuizAttempt.course_id, QuizAttempt.submitted_at)
                      .where(QuizAttempt.user_id == drop.id)).all()
     kept_open = set(db.exec(select(QuizAttempt.course_id).where(

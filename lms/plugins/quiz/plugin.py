@@ -5,6 +5,11 @@ from typing import Any
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.quiz import hookspecs  # noqa: F401 - question types, assisted learners
+from lms.plugins.quiz.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.quiz.personal_data import (  # noqa: F401 - hook implementations
+    personal_data_erase,
+    personal_data_export,
+)
 
 meta = PluginMeta(name="quiz", label="Bài kiểm tra", requires=["courses"])
 
@@ -59,12 +64,6 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     return figures(scope, period)
 
 
-@hookimpl
-def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
-    from lms.plugins.quiz.merging import merge_rows
-
-    return merge_rows(db, keep=keep, drop=drop, apply=apply)
-
 
 @hookimpl(optionalhook=True)
 def studio_sections(request: Any, db: Any, draft: Any) -> list[Any]:
@@ -72,17 +71,3 @@ def studio_sections(request: Any, db: Any, draft: Any) -> list[Any]:
     from lms.plugins.quiz.studio import studio_section
 
     return [studio_section(request, db, draft)]
-
-
-@hookimpl
-def personal_data_export(db: Any, user: Any) -> list[Any]:
-    from lms.plugins.quiz import personal_data
-
-    return personal_data.export(db, user)
-
-
-@hookimpl
-def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
-    from lms.plugins.quiz import personal_data
-
-    return personal_data.erase(db, user)

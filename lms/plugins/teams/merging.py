@@ -7,11 +7,13 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from lms.core.models import User
+from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
 from lms.plugins.teams.models import AssistedResident, LoginCard
 
 
-def merge_rows(db: Session, *, keep: User, drop: User, apply: bool) -> list[MergeItem]:
+@hookimpl
+def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[MergeItem]:
     moving_care = db.get(AssistedResident, drop.id)
     kept_care = db.get(AssistedResident, keep.id)
     cards = db.exec(select(func.count()).select_from(LoginCard).where(

@@ -1,13 +1,17 @@
 """The teams plugin's part of a person's data: team membership, care by a team, log-in cards."""
 
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from lms.hookspecs import hookimpl
 from lms.personal_data import DataSection, ErasureNote, as_rows
 from lms.plugins.teams.models import AssistedResident, LoginCard, Team, TeamMember
 
 
-def export(db: Session, user) -> list[DataSection]:
+@hookimpl
+def personal_data_export(db: Session, user: Any) -> list[DataSection]:
     names = dict(db.exec(select(Team.id, Team.name)).all())
     members = db.exec(select(TeamMember).where(TeamMember.user_id == user.id)).scalars().all()
     care = db.exec(select(AssistedResident).where(AssistedResident.user_id == user.id)).scalars().all()
@@ -24,7 +28,8 @@ def export(db: Session, user) -> list[DataSection]:
     ]
 
 
-def erase(db: Session, user) -> list[ErasureNote]:
+@hookimpl
+def personal_data_erase(db: Session, user: Any, actor: Any) -> list[ErasureNote]:
     members = db.execute(delete(TeamMember).where(TeamMember.user_id == user.id)).rowcount or 0
     cards = db.execute(delete(LoginCard).where(LoginCard.user_id == user.id)).rowcount or 0
     care = len(db.exec(select(AssistedResident.user_id).where(AssistedResident.user_id == user.id)).all())

@@ -5,6 +5,11 @@ from typing import Any
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.teams import hookspecs  # noqa: F401 - resident_sections, resident_credentials
+from lms.plugins.teams.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.teams.personal_data import (  # noqa: F401 - hook implementations
+    personal_data_erase,
+    personal_data_export,
+)
 
 meta = PluginMeta(name="teams", label="Tổ công nghệ số cộng đồng", requires=["courses"])
 
@@ -29,24 +34,3 @@ def assisted_learner_page(db: Any, helper: Any, learner_id: int) -> str | None:
     from lms.plugins.teams import services
 
     return services.assisted_learner_page(db, helper, learner_id)
-
-
-@hookimpl
-def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
-    from lms.plugins.teams.merging import merge_rows
-
-    return merge_rows(db, keep=keep, drop=drop, apply=apply)
-
-
-@hookimpl
-def personal_data_export(db: Any, user: Any) -> list[Any]:
-    from lms.plugins.teams import personal_data
-
-    return personal_data.export(db, user)
-
-
-@hookimpl
-def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
-    from lms.plugins.teams import personal_data
-
-    return personal_data.erase(db, user)
