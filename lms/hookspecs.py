@@ -107,3 +107,10 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
     """Erase or anonymise this plugin's data about `user` inside the caller's transaction (`db`)
     and return one lms.personal_data.ErasureNote per table: what was deleted or anonymised, and
     what is kept on which legal basis. Counts in statistics may stay; the person may not."""
+
+
+@hookspec
+def consent_purposes() -> list[Any]:
+    """Return lms.consents.ConsentPurpose entries: the purposes this plugin processes personal
+    data for. When a person withdraws one, the plugin stops that processing on the event
+    `core.consent_changed` (lms.consents.ConsentChanged)."""

@@ -17,6 +17,8 @@ from lms.db import make_engine
 from lms.migrations import import_all_models
 from lms.settings import Settings
 
+pytest_plugins = ["tests.log_watch"]
+
 PG_URL = os.environ.get("LMS_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 
@@ -197,6 +199,10 @@ def live_server(settings: Settings, engine: sa.Engine, tmp_path: Path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+    from tests.log_watch import add_server_log
+
+    for path in sorted(tmp_path.glob("server-*.log")):
+        add_server_log(path)
 
 
 CHROMIUM = "/usr/bin/chromium"

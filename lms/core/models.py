@@ -72,6 +72,8 @@ class Consent(SQLModel, table=True):
     method: str = Field(max_length=16)  # self | helper
     helper_id: int | None = Field(default=None, foreign_key="core_user.id")
     given_at: datetime = Field(default_factory=utcnow)
+    # A ledger: a refusal or a withdrawal is a row too; the latest row per purpose decides.
+    granted: bool = Field(default=True)
 
 
 class LoginFailure(SQLModel, table=True):
@@ -193,8 +195,9 @@ class AccountMerge(SQLModel, table=True):
 
 
 class DataRequest(SQLModel, table=True):
-    """A person's request about their data (erasure, for now), with the clocks the law sets:
-    acknowledged within 2 working days, carried out within 15 days."""
+    """A person's request about their data (erase, restrict, object), with the clocks the law
+    sets: acknowledged within 2 working days, carried out within 15 days (20 with a processor),
+    extended once by up to 15 days."""
 
     __tablename__ = "core_data_request"
 
@@ -202,6 +205,13 @@ class DataRequest(SQLModel, table=True):
     user_id: int = Field(foreign_key="core_user.id", index=True)
     commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
     kind: str = Field(default="erase", max_length=16)
+    # For "object": the consent purpose the person objects to.
+    purpose: str | None = Field(default=None, max_length=40)
+    processor: bool = Field(default=False)
+    extended_days: int | None = Field(default=None)
+    extension_reason: str | None = Field(default=None, max_length=300)
+    extended_at: datetime | None = Field(default=None)
+    extended_by_id: int | None = Field(default=None, foreign_key="core_user.id")
     # Who filed it: the person, or a team member or staff on their behalf.
     filed_by_id: int | None = Field(default=None, foreign_key="core_user.id")
     filed_at: datetime = Field(default_factory=utcnow, index=True)

@@ -25,8 +25,8 @@ def core_export(db: Session, user: User) -> list[DataSection]:
             "Thôn/tổ dân phố (mã)": "village_id", "Xã/phường (mã)": "commune_id", "Vai trò": "role",
             "Tạo lúc": "created_at", "Đổi mật khẩu lúc": "password_changed_at"})),
         DataSection("core_consent", "Các lần đồng ý xử lý dữ liệu", as_rows(consents, {
-            "Mục đích": "purpose", "Phiên bản văn bản": "text_version", "Cách đồng ý": "method",
-            "Người giúp (mã)": "helper_id", "Lúc": "given_at"})),
+            "Mục đích": "purpose", "Đồng ý": "granted", "Phiên bản văn bản": "text_version",
+            "Cách ghi nhận": "method", "Người giúp (mã)": "helper_id", "Lúc": "given_at"})),
         DataSection("core_session", "Phiên đăng nhập", as_rows(db.exec(select(UserSession).where(
             UserSession.user_id == user.id)).scalars().all(), {"Bắt đầu": "created_at", "Hết hạn": "expires_at"})),
         DataSection("core_password_link", "Liên kết đặt mật khẩu đã cấp", as_rows(db.exec(select(PasswordLink).where(
@@ -35,8 +35,11 @@ def core_export(db: Session, user: User) -> list[DataSection]:
         DataSection("core_recovery_code", "Mã khôi phục qua tin nhắn", as_rows(db.exec(select(RecoveryCode).where(
             RecoveryCode.user_id == user.id)).scalars().all(), {"Gửi lúc": "created_at", "Hết hạn": "expires_at"})),
         DataSection("core_data_request", "Yêu cầu về dữ liệu của bạn", as_rows(db.exec(select(DataRequest).where(
-            DataRequest.user_id == user.id)).scalars().all(), {"Loại": "kind", "Gửi lúc": "filed_at",
+            DataRequest.user_id == user.id)).scalars().all(), {"Loại": "kind", "Mục đích": "purpose",
+                                                                "Gửi lúc": "filed_at",
                                                                 "Đã nhận lúc": "acknowledged_at",
+                                                                "Hạn": "complete_by",
+                                                                "Lý do gia hạn": "extension_reason",
                                                                 "Xong lúc": "completed_at"})),
     ]
 

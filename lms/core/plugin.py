@@ -13,11 +13,12 @@ def register_routers() -> list[Any]:
     from lms.core.account_merge import router as account_merge
     from lms.core.data_pages import router as data_pages
     from lms.core.media_router import router as media
+    from lms.core.profile import router as profile
     from lms.core.recovery import router as recovery
     from lms.core.router import router
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts, account_merge, media, data_pages]
+    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile]
 
 
 @hookimpl
@@ -58,3 +59,10 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
     from lms.core.personal_data_services import core_erase
 
     return core_erase(db, user)
+
+
+@hookimpl
+def consent_purposes() -> list[Any]:
+    from lms.core.consent_services import CORE_PURPOSES
+
+    return CORE_PURPOSES

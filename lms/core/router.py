@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
-from lms.core import data_requests, personal_data_services, services
+from lms.core import consent_services, data_requests, personal_data_services, services
 from lms.core.merge_services import merges_of
-from lms.core.models import Consent, Place, User
-from lms.core.services import AUDIENCES, CONSENT_TEXTS, CURRENT_CONSENT
+from lms.core.models import Place, User
+from lms.core.services import AUDIENCES
 from lms.core.staff_accounts_services import link_record
 from lms.db import get_session, utcnow
 from lms.errors import FormErrors, ServiceError
@@ -68,7 +68,9 @@ def _signup_page(request: Request, db: Session, values: dict[str, Any], errors: 
                  status: int = 200) -> Any:
     return render(request, "core/signup.html", {
         "values": values, "errors": errors, "audiences": AUDIENCES,
-        "villages": services.village_choices(db), "consent_text": CONSENT_TEXTS[CURRENT_CONSENT],
+        "villages": services.village_choices(db),
+        "consent_text": services.consent_text(request.app.state.pm, "learning"),
+        "joining": services.joining_purposes(request.app.state.pm),
         "next": safe_next(values.get("next") or request.query_params.get("next"), ""),
     }, status_code=status)
 
@@ -96,6 +98,7 @@ def signup_submit(request: Request, values: FormValues, db: Session = Depends(ge
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
         birth_year=values.get("birth_year", ""), password=values.get("password", ""),
         password_confirm=values.get("password_confirm", ""), consent=checkbox(values, "consent"),
+        joining=services.joining_from_form(request.app.state.pm, values),
     )
     try:
         _user, token = services.sign_up(context_of(request), data=data)
@@ -155,15 +158,19 @@ def account(request: Request, user: User = Depends(access.signed_in),
             db: Session = Depends(get_session)) -> Any:
     village = db.get(Place, user.village_id) if user.village_id else None
     commune = db.get(Place, user.commune_id) if user.commune_id else None
-    consents = db.exec(
-        select(Consent).where(Consent.user_id == user.id).order_by(Consent.given_at.desc())
-    ).scalars().all()
+    choices = consent_services.choices(db, request.app.state.pm, user.id)
+    helpers = {c.latest.helper_id for c in choices if c.latest and c.latest.helper_id}
     return render(request, "core/account.html", {
-        "village": village, "commune": commune, "consents": consents,
-        "consent_texts": CONSENT_TEXTS, "audiences": AUDIENCES, "role_labels": ROLE_LABELS,
+        "village": village, "commune": commune, "choices": choices, "methods": consent_services.METHODS,
+        "helper_names": dict(db.exec(select(User.id, User.full_name).where(User.id.in_(helpers))).all())
+        if helpers else {},
+        "audiences": AUDIENCES, "role_labels": ROLE_LABELS,
+        "notice": request.query_params.get("saved", ""),
         "welcome": request.query_params.get("welcome") == "1",
         "changed": request.query_params.get("changed") == "1",
         "password_set": request.query_params.get("password_set") == "1",
+        "profile_saved": request.query_params.get("profile") == "1",
+        "phone_changed": request.query_params.get("phone") == "1",
     })
 
 
@@ -444,6 +451,8 @@ def _user_page(request: Request, db: Session, actor: User, target: User,
         "password_links": link_record(db, user_id=target.id),
         "merges": merges_of(db, user_id=target.id),
         "merged_into": db.get(User, target.merged_into_id) if target.merged_into_id else None,
+        "choices": consent_services.choices(db, request.app.state.pm, target.id),
+        "data_notice": request.query_params.get("data", ""),
     }, status_code=status)
 
 

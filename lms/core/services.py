@@ -2,7 +2,7 @@
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from lms.context import Context
+from lms.core import consent_services
 from lms.core.models import (
     Consent,
     LoginFailure,
@@ -36,19 +37,10 @@ AUDIENCES = {
 }
 PLACE_KINDS = {"province": "Tỉnh/Thành phố", "commune": "Xã/Phường", "village": "Thôn/Tổ dân phố"}
 
-# Each consent text is kept forever under its version, so a record always says
-# exactly what the person agreed to.
-CONSENT_TEXTS = {
-    "dang-ky-2026-11": (
-        "Tôi đồng ý để Ủy ban nhân dân xã/phường nơi tôi sinh sống lưu họ tên, số điện "
-        "thoại, thôn/tổ dân phố, nhóm đối tượng và năm sinh của tôi nhằm: (1) tạo tài khoản "
-        "học tập và ghi nhận tiến độ học; (2) cấp và xác minh chứng nhận hoàn thành; "
-        "(3) tổng hợp số liệu thống kê phong trào Bình dân học vụ số (chỉ báo cáo số liệu "
-        "tổng hợp, không công bố thông tin cá nhân). Tôi có thể rút lại sự đồng ý bất cứ "
-        "lúc nào bằng cách liên hệ cán bộ xã/phường."
-    ),
-}
-CURRENT_CONSENT = "dang-ky-2026-11"
+# Consent texts live with their purposes (lms/core/consent_services.py and each plugin's).
+# The first version was one text for learning, certificates and statistics together.
+LEGACY_CONSENT = consent_services.LEGACY_TEXT
+CURRENT_CONSENT = consent_services.LEARNING.current
 PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 COMMON_PASSWORDS = {"12345678", "123456789", "1234567890", "password", "matkhau123", "11111111",
@@ -197,6 +189,8 @@ class SignupInput:
     password: str = ""
     password_confirm: str = ""
     consent: bool = False
+    # The optional purposes (consent_services.joining), each ticked or not.
+    joining: dict[str, bool] = field(default_factory=dict)
 
 
 def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
@@ -226,7 +220,8 @@ def signup(db: Session, *, data: SignupInput, settings: Settings) -> User:
     assert village is not None and name and phone
     try:
         return create_learner(db, full_name=name, phone=phone, village=village, audience=data.audience,
-                              birth_year=birth_year, password=data.password, settings=settings)
+                              birth_year=birth_year, password=data.password, settings=settings,
+                              joining=data.joining)
     except ServiceError as exc:
         if exc.code == "phone_taken":  # registered a moment ago by another request
             raise FormErrors({"phone": PHONE_TAKEN_SIGNUP}) from exc
@@ -252,12 +247,13 @@ def learner_by_phone(db: Session, phone: str) -> User | None:
 def create_learner(
     db: Session, *, full_name: str, phone: str | None, village: Place, audience: str | None,
     birth_year: int | None = None, password: str | None = None, settings: Settings | None = None,
-    consent_purpose: str = "account", consent_method: str = "self", helper: User | None = None,
+    consent_method: str = "self", helper: User | None = None, joining: dict[str, bool] | None = None,
 ) -> User:
     """The one way a learner account is made: by sign-up, at an event, or by a team member.
 
     Takes values already checked (a normalised name, a canonical phone or None, an active
-    village); records the consent the person gave (themselves or through `helper`). Runs in
+    village); records the consent to learning the person gave (themselves or through `helper`)
+    and, when the form asked them (`joining`), each optional purpose given or refused. Runs in
     the caller's transaction; a phone that already has an account raises
     ServiceError("phone_taken") and leaves the transaction usable."""
     if password is not None and settings is None:
@@ -273,7 +269,9 @@ def create_learner(
             db.flush()
     except IntegrityError as exc:
         raise ServiceError("phone_taken", "Số điện thoại này đã có tài khoản.", 409) from exc
-    record_consent(db, user=user, purpose=consent_purpose, method=consent_method, helper=helper)
+    record_consent(db, user=user, purpose="learning", method=consent_method, helper=helper)
+    if joining is not None:
+        consent_services.record_joining(db, user=user, chosen=joining, method=consent_method, helper=helper)
     return user
 
 
@@ -285,16 +283,27 @@ def parse_birth_year(raw: str) -> int:
     return int(value)
 
 
+def joining_purposes(pm: Any) -> list[Any]:
+    """The optional purposes every form that makes an account asks (unticked)."""
+    return consent_services.joining(pm)
+
+
+def joining_from_form(pm: Any, values: dict[str, str]) -> dict[str, bool]:
+    return {p.key: values.get(f"consent_{p.key}") == "on" for p in consent_services.joining(pm)}
+
+
+def consent_text(pm: Any, purpose: str) -> str:
+    """The text of a purpose's current version, as a form shows it."""
+    return consent_services.purposes(pm)[purpose].text
+
+
 def record_consent(
     db: Session, *, user: User, purpose: str, method: str, helper: User | None = None,
-    version: str = CURRENT_CONSENT,
+    version: str | None = None,
 ) -> Consent:
-    consent = Consent(
-        user_id=user.id, purpose=purpose, text_version=version, method=method,
-        helper_id=helper.id if helper else None,
-    )
-    db.add(consent)
-    return consent
+    """The person (or `helper` for them) agreed to this purpose's current text."""
+    return consent_services.record_decision(db, user=user, purpose=purpose, granted=True, method=method,
+                                            helper=helper, version=version)
 
 
 def create_user(

@@ -56,8 +56,8 @@ def two_accounts(client, make_client, db, settings, tmp_path):
                                          places=places)
     _, staff, event = staff_with_event(client, db, settings, places=places)
     visitor = make_client()
-    assert register(visitor, event, name="Trần Thị Lan", phone="0987000111",
-                    village=places.villages[0]).status_code == 303
+    assert register(visitor, event, name="Trần Thị Lan", phone="0987000111", village=places.villages[0],
+                    consent_stats="on").status_code == 303
     fresh(db)
     from_event = db.exec(select(User).where(User.phone == "0987000111")).scalars().one()
     course = db.exec(select(Course).where(Course.slug == SLUG)).scalars().one()
@@ -83,7 +83,8 @@ def test_staff_find_preview_and_merge_in_one_go(client, db, two_accounts):
     assert "Vé sự kiện 1" in preview
     assert "Bài học đã học xong 1" in preview and "1 bài có ở cả hai tài khoản: giữ lần học sớm hơn" in preview
     assert "Khóa học đã ghi danh 1" in preview and "1 khóa có ở cả hai tài khoản: gộp thành một" in preview
-    assert "Bản ghi đồng ý xử lý dữ liệu 1" in preview
+    # At the event: learning, statistics, SMS (refused) and the registration's own.
+    assert "Bản ghi đồng ý xử lý dữ liệu 4" in preview
     # A preview writes nothing.
     assert _count(db, Registration, Registration.user_id == from_event.id) == 1
 

@@ -178,7 +178,33 @@ def check_personal_data_erase(app, settings, **_):
         assert db.execute(sa.select(plugin.NOTES)).all() == []
 
 
+def check_consent_purposes(app, settings, **_):
+    """A plugin's purpose is asked when joining, shown on the account page with its text, and its
+    withdrawal reaches the plugin as core.consent_changed."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from tests.factories import login, make_places, make_user, post_form, text_of
+    from tests.plugins.everything import plugin
+
+    with TestClient(app, follow_redirects=False) as browser:
+        assert "Tôi đồng ý nhận thư thử nghiệm." in browser.get("/signup").text
+        with Session(app.state.engine, expire_on_commit=False) as db:
+            person = make_user(db, settings, village=make_places(db).villages[0])
+        login(browser, person.phone)
+        assert "Thư thử nghiệm: chưa đồng ý" in text_of(browser.get("/account").text)
+        post_form(browser, "/account/consents/everything_letters", {"granted": "1"}, page="/account")
+        assert "Thư thử nghiệm: đã đồng ý" in text_of(browser.get("/account").text)
+        post_form(browser, "/account/consents/everything_letters", {"granted": "0"}, page="/account")
+        page = text_of(browser.get("/account?saved=withdrawn").text)
+    assert "Thư thử nghiệm: chưa đồng ý" in page and "Đã rút lại sự đồng ý" in page
+    changes = [e for e in plugin.received_events if getattr(e, "name", "") == "core.consent_changed"
+               and e.user_id == person.id]
+    assert [(e.purpose, e.granted) for e in changes] == [("everything_letters", True), ("everything_letters", False)]
+
+
 HOOK_CHECKS = {
+    "consent_purposes": check_consent_purposes,
     "page_sections": check_page_sections,
     "register_routers": check_register_routers,
     "template_dirs": check_template_dirs,

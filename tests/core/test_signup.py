@@ -2,8 +2,9 @@ import unicodedata
 
 from sqlalchemy import func, select
 
+from lms.core.consent_services import LEARNING, SMS
 from lms.core.models import Consent, User
-from lms.core.services import CONSENT_TEXTS, CURRENT_CONSENT
+from lms.core.services import CURRENT_CONSENT
 from tests.factories import PASSWORD, csrf, make_places, post_form, text_of
 
 
@@ -28,9 +29,11 @@ def test_signup_page_lists_villages_audiences_and_unticked_consent(client, db):
     for label in ("Cán bộ, công chức, viên chức", "Doanh nghiệp, hộ kinh doanh",
                   "Tổ công nghệ số cộng đồng", "Người dân"):
         assert label in page
-    assert CONSENT_TEXTS[CURRENT_CONSENT] in page
-    consent_box = page[page.index('name="consent"') - 40: page.index('name="consent"') + 80]
-    assert "checked" not in consent_box
+    assert LEARNING.text in page and SMS.text in page
+    # Nothing is agreed by default: every consent box is unticked.
+    for name in ('name="consent"', 'name="consent_stats"', 'name="consent_sms"'):
+        box = page[page.index(name) - 40: page.index(name) + 80]
+        assert "checked" not in box
     assert places.villages[0].name in text_of(page)
 
 
@@ -50,10 +53,11 @@ def test_signup_creates_learner_signs_in_and_records_consent(client, db):
     assert user.phone == "0912345678"
     assert user.commune_id == places.commune.id and user.birth_year == 1965
     assert user.password_hash.startswith("$argon2")
-    consent = db.exec(select(Consent)).scalars().one()
-    assert (consent.user_id, consent.text_version, consent.method, consent.purpose) == (
-        user.id, CURRENT_CONSENT, "self", "account")
-    assert consent.given_at is not None
+    consents = db.exec(select(Consent).order_by(Consent.id)).scalars().all()
+    # Learning is agreed; the optional purposes left unticked are recorded as refused.
+    assert [(c.user_id, c.purpose, c.granted, c.method) for c in consents] == [
+        (user.id, "learning", True, "self"), (user.id, "stats", False, "self"), (user.id, "sms", False, "self")]
+    assert consents[0].text_version == CURRENT_CONSENT and consents[0].given_at is not None
 
 
 def test_every_rejected_field_is_explained_and_the_rest_kept(client, db):

@@ -94,8 +94,10 @@ def test_register_creates_account_ticket_and_enrolment(client, db, settings, mak
     fresh(db)
     user = db.exec(select(User).where(User.phone == "0912000111")).scalars().one()
     assert user.password_hash is None and user.commune_id == places.commune.id
-    consent = db.exec(select(Consent).where(Consent.user_id == user.id)).scalars().one()
-    assert (consent.purpose, consent.method) == ("event", "self")
+    consents = db.exec(select(Consent).where(Consent.user_id == user.id).order_by(Consent.id)).scalars().all()
+    # The account's consent, the optional purposes asked (left unticked: refused), the registration's.
+    assert [(c.purpose, c.granted, c.method) for c in consents] == [
+        ("learning", True, "self"), ("stats", False, "self"), ("sms", False, "self"), ("events", True, "self")]
     enrolment = db.exec(select(Enrolment).where(Enrolment.user_id == user.id)).scalars().one()
     assert enrolment.course_id == course.id
 
@@ -222,8 +224,9 @@ def test_search_by_name_or_phone_tail_and_walk_in(client, db, settings, make_cli
     assert len(rows) == 2 and all(r.checked_in_at for r in rows)
     fresh(db)
     walker = db.exec(select(User).where(User.full_name == "Bà Cụ Không Điện Thoại")).scalars().one()
-    consent = db.exec(select(Consent).where(Consent.user_id == walker.id)).scalars().one()
-    assert consent.method == "helper" and consent.helper_id is not None
+    consents = db.exec(select(Consent).where(Consent.user_id == walker.id)).scalars().all()
+    assert {c.purpose for c in consents} == {"learning", "stats", "sms", "events"}
+    assert all(c.method == "helper" and c.helper_id is not None for c in consents)
 
 
 def test_attendance_exports_are_safe_and_open(client, db, settings, make_client):

@@ -59,8 +59,10 @@ def test_assisted_enrolment_records_consent_by_the_member(client, db, settings, 
     fresh(db)
     resident = db.exec(select(User).where(User.full_name == "Nguyễn Thị Tư")).scalars().one()
     assert resident.phone is None and resident.birth_year == 1948
-    consent = db.exec(select(Consent).where(Consent.user_id == resident.id)).scalars().one()
-    assert (consent.method, consent.helper_id) == ("helper", setup.member.id)
+    consents = db.exec(select(Consent).where(Consent.user_id == resident.id).order_by(Consent.id)).scalars().all()
+    assert [(c.purpose, c.granted, c.method, c.helper_id) for c in consents] == [
+        ("learning", True, "helper", setup.member.id), ("stats", False, "helper", setup.member.id),
+        ("sms", False, "helper", setup.member.id)]
 
 
 def test_duplicates_are_caught_by_phone_or_name_year_village(client, db, settings, make_client):

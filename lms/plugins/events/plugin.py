@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.events.merging import merge_accounts  # noqa: F401 - a hook implementation
 from lms.plugins.events.personal_data import (  # noqa: F401 - hook implementations
+    consent_purposes,
     personal_data_erase,
     personal_data_export,
 )
@@ -54,7 +56,15 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     return figures(scope, period)
 
 
+@hookimpl
+@listens_to("core.consent_changed")
+def on_event(event: Any, context: Any) -> None:
+    if event.purpose != "events" or event.granted:
+        return
+    from lms.plugins.events.personal_data import stop_processing
 
+    with context.transaction() as db:
+        stop_processing(db, user_id=event.user_id)
 
 
 @hookimpl

@@ -203,6 +203,7 @@ def checkin_page(request: Request, event_id: ObjectId, user: User = Depends(acce
     event = _event_in_scope(db, user, event_id)
     query = request.query_params.get("q", "")
     return render(request, "events/checkin.html", {
+        "joining": core.joining_purposes(request.app.state.pm),
         "event": event, "q": query[:100], "results": services.search(db, event=event, query=query),
         "result": None, "nonce": secrets.token_hex(8), "audiences": core.AUDIENCES,
         "villages": _villages(db, event), "errors": {}, "values": {},
@@ -244,17 +245,19 @@ def checkin(request: Request, event_id: ObjectId, values: FormValues, user: User
 def _checkin_result(request: Request, db: Session, event: Event, result: Any, message: str,
                     status: int) -> Any:
     return render(request, "events/checkin.html", {
+        "joining": core.joining_purposes(request.app.state.pm),
         "event": event, "q": "", "results": [], "result": result, "message": message,
         "nonce": secrets.token_hex(8), "audiences": core.AUDIENCES, "villages": _villages(db, event),
         "errors": {}, "values": {}, "attended": services.attended_count(db, event.id),
         "registered": services.registered_count(db, event.id)}, status_code=status)
 
 
-def _registration_input(values: dict[str, str]) -> services.RegistrationInput:
+def _registration_input(values: dict[str, str], pm: Any) -> services.RegistrationInput:
     return services.RegistrationInput(
         full_name=values.get("full_name", ""), phone=values.get("phone", ""),
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
-        consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""))
+        consent=checkbox(values, "consent"), idempotency_key=values.get("idempotency_key", ""),
+        joining=core.joining_from_form(pm, values))
 
 
 @router.post("/staff/events/{event_id}/walk-in")
@@ -262,10 +265,11 @@ def walk_in(request: Request, event_id: ObjectId, values: FormValues, user: User
             db: Session = Depends(get_session)) -> Any:
     event = _event_in_scope(db, user, event_id)
     try:
-        result = services.walk_in(context_of(request), event_id=event.id, data=_registration_input(values),
-                                  helper=user)
+        data = _registration_input(values, request.app.state.pm)
+        result = services.walk_in(context_of(request), event_id=event.id, data=data, helper=user)
     except FormErrors as exc:
         return render(request, "events/checkin.html", {
+        "joining": core.joining_purposes(request.app.state.pm),
             "event": event, "q": "", "results": [], "result": None, "nonce": secrets.token_hex(8),
             "audiences": core.AUDIENCES, "villages": _villages(db, event), "errors": exc.errors,
             "values": values, "walk_in_open": True,
@@ -325,7 +329,9 @@ def _register_page(request: Request, db: Session, event: Event, *, values: dict[
         # Full or closed: the form stays, so those already registered can get their ticket back.
         "open_form": state not in ("past", "not_yet"),
         "villages": core.village_choices(db), "audiences": core.AUDIENCES,
-        "consent_text": core.CONSENT_TEXTS[core.CURRENT_CONSENT],
+        "consent_text": core.consent_text(request.app.state.pm, "events"),
+        "account_text": core.consent_text(request.app.state.pm, "learning"),
+        "joining": core.joining_purposes(request.app.state.pm),
         "idempotency_key": values.get("idempotency_key") or secrets.token_urlsafe(16),
     }, status_code=status)
 
@@ -347,8 +353,8 @@ def register_submit(request: Request, code: str, values: FormValues, db: Session
                               status=403)
     user = request.state.user if values.get("as_user") == "1" else None
     try:
-        done = services.register(context_of(request), event_id=event.id, data=_registration_input(values),
-                                 user=user)
+        data = _registration_input(values, request.app.state.pm)
+        done = services.register(context_of(request), event_id=event.id, data=data, user=user)
     except FormErrors as exc:
         return _register_page(request, db, event, values=values, errors=exc.errors, status=422)
     except NotFound:

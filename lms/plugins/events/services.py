@@ -239,6 +239,8 @@ class RegistrationInput:
     audience: str = ""
     consent: bool = False
     idempotency_key: str = ""
+    # The optional purposes a form that makes an account asks (core.joining_purposes).
+    joining: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -338,10 +340,10 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
     if event.capacity is not None and registered_count(db, event.id) >= event.capacity and helper is None:
         raise ServiceError("full", STATE_MESSAGES["full"], 409)
     if user is not None:
-        person, consented = user, False
+        person = user
     else:
-        person, consented = _person(db, name=name, phone=phone, village=village, audience=audience,
-                                    helper=helper)
+        person = _person(db, name=name, phone=phone, village=village, audience=audience, helper=helper,
+                         joining=data.joining)
     registration = Registration(
         event_id=event.id, user_id=person.id, token=secrets.token_urlsafe(24), phone=phone,
         full_name=name, name_folded=fold(name), village_id=village.id if village else None,
@@ -357,10 +359,8 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
         if winner is None:
             raise
         return Registered(winner, False)
-    if not consented:
-        # An existing account agreed to this registration too: it is recorded like a new one's.
-        core.record_consent(db, user=person, purpose="event", method="helper" if helper else "self",
-                            helper=helper)
+    # Every registration records its consent, an existing account's as a new one's.
+    core.record_consent(db, user=person, purpose="events", method="helper" if helper else "self", helper=helper)
     for course_id in course_ids_of(db, event.id):
         courses.enrol(db, user_id=person.id, course_id=course_id, by_user_id=helper.id if helper else None)
     record(db, EventRegistered(registration_id=registration.id, event_id=event.id, user_id=person.id,
@@ -369,23 +369,23 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
 
 
 def _person(db: Session, *, name: str, phone: str | None, village: Place, audience: str | None,
-            helper: User | None) -> tuple[User, bool]:
-    """The account behind this phone number, or a new one (with its consent: True). Nothing
-    about an existing account is changed or shown: the registration keeps the name as typed."""
+            helper: User | None, joining: dict[str, bool]) -> User:
+    """The account behind this phone number, or a new one (with its consents). Nothing about an
+    existing account is changed or shown: the registration keeps the name as typed."""
     if phone:
         found = core.learner_by_phone(db, phone)
         if found is not None:
-            return found, False
+            return found
     try:
         return core.create_learner(db, full_name=name, phone=phone, village=village, audience=audience,
-                                   consent_purpose="event", consent_method="helper" if helper else "self",
-                                   helper=helper), True
+                                   consent_method="helper" if helper else "self", helper=helper,
+                                   joining=joining)
     except ServiceError as exc:
         # Made a moment ago by another request (a sign-up, another event): that account it is.
         found = core.learner_by_phone(db, phone) if exc.code == "phone_taken" and phone else None
         if found is None:
             raise
-        return found, False
+        return found
 
 
 def ticket(db: Session, token: str) -> Registration | None:

@@ -134,6 +134,15 @@ class ActiveUser(SQLModel, table=True):
     audience: str = Field(max_length=16, default="")
 
 
+class OptedOut(SQLModel, table=True):
+    """People who refused or withdrew consent to statistics shared upward: counted nowhere."""
+
+    __tablename__ = "stats_opted_out"
+
+    user_id: int = Field(primary_key=True)
+    since: datetime = Field(default_factory=utcnow)
+
+
 class SummaryState(SQLModel, table=True):
     """How far the summary tables reach: every day before `days_until` is in them (the
     current week's row in stats_week_commune holds its days so far)."""

@@ -42,6 +42,7 @@ from lms.plugins.stats.models import (
     ActiveUser,
     DayCommune,
     DayVillage,
+    OptedOut,
     SummaryState,
     VillageTotal,
     WeekCommune,
@@ -53,6 +54,7 @@ from lms.stats_scope import Figure, StatsDimension, StatsPeriod, StatsScope, loc
 # summed only an hour after it ended.
 GRACE = timedelta(hours=1)
 USERS = User.__table__
+OPTED_OUT = OptedOut.__table__
 DAY = timedelta(days=1)
 
 
@@ -236,12 +238,13 @@ def _sum_days(db: Session, figures: list[Any], start: date, end: date) -> None:
         db.execute(delete(table).where(table.day >= start, table.day < end))
     for figure in figures:
         facts = figure.facts.subquery()
-        joined = facts.join(USERS, USERS.c.id == facts.c.user_id)
+        joined = facts.join(USERS, USERS.c.id == facts.c.user_id).outerjoin(
+            OPTED_OUT, OPTED_OUT.c.user_id == facts.c.user_id)
         day = _day_of(facts.c.at, dialect)
         person = [func.coalesce(USERS.c.commune_id, 0), func.coalesce(USERS.c.village_id, 0),
                   func.coalesce(USERS.c.audience, "")]
         course = func.coalesce(facts.c.course_id, 0)
-        in_range = [facts.c.at >= lower, facts.c.at < upper]
+        in_range = [facts.c.at >= lower, facts.c.at < upper, OPTED_OUT.c.user_id.is_(None)]
         query = (select(day, literal(figure.key), *person, course, func.count()).select_from(joined)
                  .where(*in_range).group_by(day, *person, course))
         db.execute(_insert(dialect, DayVillage).from_select(
@@ -543,7 +546,8 @@ def _people(db: Session, user_ids: set[int]) -> dict[int, Person]:
     for condition in _with_ids(db, USERS.c.id, user_ids):
         for user_id, commune, village, audience in db.execute(
                 select(USERS.c.id, USERS.c.commune_id, USERS.c.village_id, USERS.c.audience)
-                .where(condition)).all():
+                .outerjoin(OPTED_OUT, OPTED_OUT.c.user_id == USERS.c.id)
+                .where(condition, OPTED_OUT.c.user_id.is_(None))).all():
             found[user_id] = Person(commune or 0, village or 0, audience or "")
     return found
 

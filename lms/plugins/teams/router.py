@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
+from lms.core import consent_services, data_requests
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.core.staff_accounts_services import link_record
@@ -175,7 +176,8 @@ def _new_page(request: Request, db: Session, team: Any, values: dict, errors: di
     return render(request, "teams/resident_new.html", {
         "team": team, "values": values, "errors": errors, "villages": services.villages_of(db, team.id),
         "audiences": core.AUDIENCES, "duplicates": duplicates or [], "phone_taken": phone_taken,
-        "consent_text": core.CONSENT_TEXTS[core.CURRENT_CONSENT]}, status_code=status)
+        "consent_text": core.consent_text(request.app.state.pm, "learning"),
+        "joining": core.joining_purposes(request.app.state.pm)}, status_code=status)
 
 
 @router.get("/teams/{team_id}/residents/new")
@@ -191,7 +193,8 @@ def resident_create(request: Request, team_id: ObjectId, values: FormValues, use
     data = services.ResidentInput(
         full_name=values.get("full_name", ""), phone=values.get("phone", ""),
         village_id=values.get("village_id", ""), audience=values.get("audience", ""),
-        birth_year=values.get("birth_year", ""), consent=checkbox(values, "consent"))
+        birth_year=values.get("birth_year", ""), consent=checkbox(values, "consent"),
+        joining=core.joining_from_form(request.app.state.pm, values))
     try:
         outcome = services.register_resident(context_of(request), member=user, team_id=team.id, data=data,
                                              confirm_new=values.get("confirm_new") == "1")
@@ -219,7 +222,9 @@ def _resident_context(request: Request, db: Session, user: User, team: Any, pers
                                                    helper=user),
             "card": services.active_card(db, person.id), "audiences": core.AUDIENCES,
             "password_links": link_record(db, user_id=person.id, limit=5),
-            "new": request.query_params.get("new") == "1", "saved": request.query_params.get("saved")}
+            "new": request.query_params.get("new") == "1", "saved": request.query_params.get("saved"),
+            "choices": consent_services.choices(db, request.app.state.pm, person.id),
+            "data_kinds": data_requests.KINDS}
 
 
 @router.get("/teams/{team_id}/residents/{user_id}")
@@ -228,6 +233,35 @@ def resident_page(request: Request, team_id: ObjectId, user_id: ObjectId, user: 
     team = _team(db, user, team_id)
     person = _resident(db, team, user_id)
     return render(request, "teams/resident.html", _resident_context(request, db, user, team, person))
+
+
+@router.post("/teams/{team_id}/residents/{user_id}/consents/{purpose}")
+def resident_consent(request: Request, team_id: ObjectId, user_id: ObjectId, purpose: str, values: FormValues,
+                     user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
+    """The resident told the member they withdraw (or give) a purpose: recorded as the member's, for them."""
+    person = _resident(db, _team(db, user, team_id), user_id)
+    declared = consent_services.purposes(request.app.state.pm).get(purpose)
+    if declared is None or declared.required:
+        raise NotFound()
+    consent_services.change(context_of(request), person_id=person.id, purpose=declared.key,
+                            granted=values.get("granted") == "1", actor=user)
+    return _see(f"/teams/{team_id}/residents/{user_id}?saved=consent#du-lieu")
+
+
+@router.post("/teams/{team_id}/residents/{user_id}/data-request")
+def resident_data_request(request: Request, team_id: ObjectId, user_id: ObjectId, values: FormValues,
+                          user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
+    """A resident without a phone or an account of their own asks through the member: erase,
+    restrict or object. Staff of the commune carry it out, on the legal clocks."""
+    person = _resident(db, _team(db, user, team_id), user_id)
+    if values.get("confirm") != "1":
+        return _see(f"/teams/{team_id}/residents/{user_id}?saved=data_confirm#du-lieu")
+    try:
+        data_requests.file(context_of(request), person_id=person.id, filed_by=user, kind=values.get("kind", ""),
+                           purpose=values.get("purpose") or None)
+    except FormErrors:
+        return _see(f"/teams/{team_id}/residents/{user_id}?saved=data_purpose#du-lieu")
+    return _see(f"/teams/{team_id}/residents/{user_id}?saved=data_filed#du-lieu")
 
 
 @router.post("/teams/{team_id}/residents/{user_id}/enrol")
@@ -343,6 +377,8 @@ def _preview_page(request: Request, team: Any, batch: Any, *, error: str | None 
     counts = {s: sum(1 for r in batch.rows if r["status"] == s) for s in ("create", "duplicate", "error")}
     return render(request, "teams/import_preview.html", {
         "team": team, "batch": batch, "counts": counts, "error": error,
+        "consent_text": core.consent_text(request.app.state.pm, "learning"),
+        "joining": core.joining_purposes(request.app.state.pm),
         "done": request.query_params.get("done") if error is None else None}, status_code=status)
 
 
@@ -360,7 +396,8 @@ def import_confirm(request: Request, team_id: ObjectId, batch_id: ObjectId, valu
     batch = services.batch_of(db, team, batch_id)
     try:
         created = services.import_confirm(context_of(request), member=user, team_id=team.id, batch_id=batch.id,
-                                          consent=checkbox(values, "consent"))
+                                          consent=checkbox(values, "consent"),
+                                          joining=core.joining_from_form(request.app.state.pm, values))
     except ServiceError as exc:
         if exc.status == 404:
             raise

@@ -5,7 +5,7 @@ inside the caller's transaction and never commit."""
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,6 +226,8 @@ class ResidentInput:
     audience: str = ""
     birth_year: str = ""
     consent: bool = False
+    # The optional purposes the member asked the person about (core.joining_purposes).
+    joining: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -235,6 +237,7 @@ class Checked:
     village: Place
     audience: str
     birth_year: int | None
+    joining: dict[str, bool] = field(default_factory=dict)
 
 
 def check_resident(db: Session, team: Team, data: ResidentInput) -> Checked:
@@ -252,7 +255,7 @@ def check_resident(db: Session, team: Team, data: ResidentInput) -> Checked:
         errors["consent"] = "Cần xác nhận người dân đã đồng ý cho lưu thông tin."
     if errors:
         raise FormErrors(errors)
-    return Checked(name, phone, village, data.audience, birth_year)
+    return Checked(name, phone, village, data.audience, birth_year, data.joining)
 
 
 def possible_duplicates(db: Session, *, name: str, phone: str | None, village_id: int,
@@ -273,7 +276,7 @@ def enrol_resident(db: Session, *, team: Team, member: User, checked: Checked) -
     ServiceError("phone_taken") and leaves the transaction usable."""
     person = core.create_learner(db, full_name=checked.name, phone=checked.phone, village=checked.village,
                                  audience=checked.audience, birth_year=checked.birth_year,
-                                 consent_method="helper", helper=member)
+                                 consent_method="helper", helper=member, joining=checked.joining)
     db.add(AssistedResident(user_id=person.id, team_id=team.id, registered_by_id=member.id))
     return person
 
@@ -692,7 +695,8 @@ def batch_of(db: Session, team: Team, batch_id: int) -> ImportBatch:
     return batch
 
 
-def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch) -> int:
+def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch,
+                  joining: dict[str, bool] | None = None) -> int:
     """Write every will-create row in the caller's transaction; a failure writes none."""
     # Conditional, so two confirmations at once import the list once.
     marked = db.execute(update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.confirmed_at.is_(None))
@@ -705,7 +709,8 @@ def confirm_batch(db: Session, *, team: Team, member: User, batch: ImportBatch) 
         if row["status"] != "create" or not clean:
             continue
         village = db.get(Place, clean["village_id"])
-        checked = Checked(clean["full_name"], clean["phone"], village, clean["audience"], clean["birth_year"])
+        checked = Checked(clean["full_name"], clean["phone"], village, clean["audience"], clean["birth_year"],
+                          joining or {})
         try:
             enrol_resident(db, team=team, member=member, checked=checked)
         except ServiceError as exc:
@@ -731,11 +736,12 @@ def import_preview(ctx: Context, *, member: User, team_id: int, filename: str, d
         return save_batch(db, team=team, member=member, rows=rows, retention_days=ctx.settings.import_retention_days)
 
 
-def import_confirm(ctx: Context, *, member: User, team_id: int, batch_id: int, consent: bool) -> int:
+def import_confirm(ctx: Context, *, member: User, team_id: int, batch_id: int, consent: bool,
+                   joining: dict[str, bool] | None = None) -> int:
     """Create everyone the preview said it would, in one transaction; returns how many."""
     if not consent:
         raise ServiceError("consent_required", CONSENT_FOR_LIST)
     with ctx.transaction() as db:
         team = _team(db, member, team_id)
-        return confirm_batch(db, team=team, member=member, batch=batch_of(db, team, batch_id))
+        return confirm_batch(db, team=team, member=member, batch=batch_of(db, team, batch_id), joining=joining)
 

@@ -157,3 +157,12 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
         return [ErasureNote("everything_note", "deleted", 0)]
     count = db.execute(NOTES.delete().where(NOTES.c.user_id == user.id)).rowcount
     return [ErasureNote("everything_note", "deleted", count)]
+
+
+@hookimpl
+def consent_purposes() -> list[Any]:
+    from lms.consents import ConsentPurpose
+
+    return [ConsentPurpose(key="everything_letters", label="Thư thử nghiệm", current="thu-1",
+                           texts={"thu-1": "Tôi đồng ý nhận thư thử nghiệm."},
+                           stops="Không gửi thư thử nghiệm nữa.", ask_when_joining=True)]
