@@ -3,11 +3,13 @@ stops only that processing (events: tickets and copies; statistics: the counts; 
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from lms.core.models import Consent, DataRequest, User
 from lms.db import utcnow
+from lms.errors import NotFound
 from lms.personal_data import ERASED_NAME
 from lms.plugins.events.models import Registration
 from lms.plugins.stats import summary
@@ -166,3 +168,24 @@ def test_the_signup_asks_the_optional_purposes_unticked_and_records_what_was_tic
     assert db.get(OptedOut, person.id) is not None  # statistics not ticked: not counted
     db.commit()
     assert _ledger(db, person.id) == [("learning", True, "self"), ("stats", False, "self"), ("sms", True, "self")]
+
+
+def test_sms_is_contact_only_for_those_who_said_yes(app, db, settings):
+    from lms.core import consent_services
+
+    places = make_places(db)
+    person = make_user(db, settings, village=places.villages[0])
+    pm = app.state.pm
+    assert not consent_services.granted(db, pm, person.id, "sms")  # never asked: no
+    consent_services.change(app.state.context, person_id=person.id, purpose="sms", granted=True, actor=person)
+    fresh(db)
+    assert consent_services.granted(db, pm, person.id, "sms")
+    db.commit()
+    consent_services.change(app.state.context, person_id=person.id, purpose="sms", granted=False, actor=person)
+    fresh(db)
+    assert not consent_services.granted(db, pm, person.id, "sms")
+    db.commit()
+    # Someone of another commune cannot decide for them.
+    stranger = make_user(db, settings, role="staff", commune=make_places(db, commune_name="Xã Khác").commune)
+    with pytest.raises(NotFound):
+        consent_services.change(app.state.context, person_id=person.id, purpose="sms", granted=True, actor=stranger)
