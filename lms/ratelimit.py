@@ -43,3 +43,29 @@ def hit(db: Session, *, key: str, limit: int, window_seconds: int = 60,
         # First hit of a window: clear windows long gone, so the table stays small.
         db.execute(delete(RateBucket).where(RateBucket.window_start < now - timedelta(hours=1)))
     return hits <= limit
+
+
+class MemoryWindow:
+    """A fixed-window limit in this worker's memory: no database write per hit, for limits on
+    reads that succeed (each worker allows `limit`, so an installation allows workers × limit).
+    Keys are client digests; the table is bounded, dropping the oldest windows first."""
+
+    def __init__(self, max_keys: int = 20_000) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._hits: dict[str, tuple[int, int]] = {}
+        self._max_keys = max_keys
+
+    def hit(self, key: str, *, limit: int, window_seconds: int = 60, now: float | None = None) -> bool:
+        import time
+
+        window = int((time.time() if now is None else now) // window_seconds)
+        with self._lock:
+            started, hits = self._hits.get(key, (window, 0))
+            hits = hits + 1 if started == window else 1
+            self._hits[key] = (window, hits)
+            if len(self._hits) > self._max_keys:
+                for old in [k for k, (w, _) in self._hits.items() if w < window] or list(self._hits)[:1]:
+                    del self._hits[old]
+        return hits <= limit

@@ -59,6 +59,31 @@ FIELD_TOO_LARGE = "Một ô của biểu mẫu quá dài (tối đa 1 MB). Vui l
 UNREADABLE_FORM = "Không đọc được biểu mẫu đã gửi. Vui lòng tải lại trang rồi gửi lại."
 
 
+def _headers_only(send: Send) -> Send:
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+        await send(message)
+
+    return sender
+
+
+class PageCsrfToken:
+    """The CSRF token as a page renders it: rendering it notes that the response must set the
+    CSRF cookie, so a page without a form gives a visitor no cookie (and stays cacheable)."""
+
+    __slots__ = ("_state", "_value")
+
+    def __init__(self, state: dict, value: str) -> None:
+        self._state, self._value = state, value
+
+    def __str__(self) -> str:
+        self._state["csrf_used"] = True
+        return self._value
+
+    __html__ = __str__
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -119,6 +144,10 @@ class WebGuard:
             return
         started = time.perf_counter()
         status_holder = {"status": 500}
+        if scope["method"] == "HEAD":
+            # Every GET page answers HEAD (monitors, link checkers): the GET's headers, no body.
+            scope = {**scope, "method": "GET"}
+            send = _headers_only(send)
 
         if self.proxies:
             _trust_forwarded(scope, self.proxies)
@@ -132,7 +161,8 @@ class WebGuard:
                         headers.append(name.decode(), value.decode())
                 if self.hsts:
                     headers.append(*HSTS)
-                if new_csrf_cookie:
+                # Only a page that put the token in a form (or htmx header) needs the cookie.
+                if new_csrf_cookie and state.get("csrf_used"):
                     headers.append("set-cookie", self._cookie(self.csrf_cookie, new_csrf_cookie))
             await send(message)
 
@@ -155,7 +185,7 @@ class WebGuard:
         state["user"] = user
         state["session_token"] = session_token if user else None
         state["csrf_cookie"] = csrf_cookie
-        state["csrf_token"] = csrf_token_for(self.secret, csrf_cookie, state["session_token"])
+        state["csrf_token"] = PageCsrfToken(state, csrf_token_for(self.secret, csrf_cookie, state["session_token"]))
 
         state["csrf_failed"] = False
         if scope["method"] not in SAFE_METHODS:

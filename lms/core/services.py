@@ -78,14 +78,15 @@ def check_new_password(password: str, confirm: str | None, phone: str | None) ->
 # --- Places ----------------------------------------------------------------
 
 
-def village_choices(db: Session) -> list[tuple[Place, list[Place]]]:
-    """Active communes with their active villages, for a village picker."""
-    communes = db.exec(
-        select(Place).where(Place.kind == "commune", Place.active.is_(True)).order_by(Place.name)
-    ).scalars().all()
-    villages = db.exec(
-        select(Place).where(Place.kind == "village", Place.active.is_(True)).order_by(Place.name)
-    ).scalars().all()
+def village_choices(db: Session, commune_id: int | None = None) -> list[tuple[Place, list[Place]]]:
+    """Active communes with their active villages, for a village picker (one commune's only,
+    with `commune_id`: a province holds thousands of villages)."""
+    communes = select(Place).where(Place.kind == "commune", Place.active.is_(True)).order_by(Place.name)
+    villages = select(Place).where(Place.kind == "village", Place.active.is_(True)).order_by(Place.name)
+    if commune_id is not None:
+        communes = communes.where(Place.id == commune_id)
+        villages = villages.where(Place.parent_id == commune_id)
+    communes, villages = db.exec(communes).scalars().all(), db.exec(villages).scalars().all()
     by_commune: dict[int, list[Place]] = {}
     for village in villages:
         by_commune.setdefault(village.parent_id or 0, []).append(village)

@@ -47,3 +47,37 @@ def test_a_flood_of_lookups_is_still_stopped(make_settings, engine, db, tmp_path
         _, certificate = completed_course(client, db, settings, tmp_path)
         statuses = [client.get(f"/c/{certificate.code}").status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
+
+
+def test_a_found_certificate_is_read_without_a_write(client, db, settings, tmp_path, make_client):
+    import sqlalchemy as sa
+
+    _, certificate = completed_course(client, db, settings, tmp_path)
+    visitor = make_client()
+    visitor.get(f"/c/{certificate.code}")  # a first view may warm caches
+    written: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            written.append(statement)
+
+    engine = client.app.state.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        for suffix in ("", ".json", ""):
+            assert visitor.get(f"/c/{certificate.code}{suffix}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert written == []
+
+
+def test_ten_thousand_forged_codes_are_refused_long_before_the_end(client, settings):
+    import math
+    import time
+
+    started = time.monotonic()
+    answers = [client.get(f"/c/HVS-{i:04d}-7777-7777-7777-7777").status_code for i in range(10_000)]
+    minutes = math.ceil((time.monotonic() - started) / 60) + 1  # each minute's window lets a few through
+    assert answers[:settings.verify_rate_limit] == [404] * settings.verify_rate_limit
+    assert set(answers) == {404, 429}
+    assert answers.count(404) <= settings.verify_rate_limit * minutes < 500

@@ -328,7 +328,7 @@ def _register_page(request: Request, db: Session, event: Event, *, values: dict[
         "closed_message": closed_message, "place": _place_label(db, event), "kinds": KINDS,
         # Full or closed: the form stays, so those already registered can get their ticket back.
         "open_form": state not in ("past", "not_yet"),
-        "villages": core.village_choices(db), "audiences": core.AUDIENCES,
+        "villages": core.village_choices(db, event.commune_id), "audiences": core.AUDIENCES,
         "consent_text": core.consent_text(request.app.state.pm, "events"),
         "account_text": core.consent_text(request.app.state.pm, "learning"),
         "joining": core.joining_purposes(request.app.state.pm),

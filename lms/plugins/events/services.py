@@ -317,9 +317,12 @@ def _register(db: Session, *, event_id: int, data: RegistrationInput, checked: _
             if earlier.event_id == event_id:
                 return Registered(earlier, False)
             key = None  # a form key of another event (a copied form) is no key at all
-    # PostgreSQL: one registration at a time per event, so capacity holds. SQLite: the
-    # writing transaction (BEGIN IMMEDIATE) already serialises writers.
-    event = db.exec(select(Event).where(Event.id == event_id).with_for_update()).scalars().first()
+    # PostgreSQL: with a capacity, one registration at a time per event, so the capacity holds;
+    # without one the unique keys (event, phone) and the form key already stop duplicates, and
+    # registrations go side by side. SQLite: BEGIN IMMEDIATE already serialises writers.
+    event = db.exec(select(Event).where(Event.id == event_id)).scalars().first()
+    if event is not None and event.capacity is not None:
+        event = db.exec(select(Event).where(Event.id == event_id).with_for_update()).scalars().first()
     if event is None or (helper is not None and helper.role != "admin" and event.commune_id != helper.commune_id):
         raise NotFound()
     name, phone, audience = checked.name, checked.phone, checked.audience
