@@ -72,6 +72,18 @@ def _wrk(url: str, seconds: int, connections: int, cookie: str | None = None) ->
     return rate, percentile("50"), percentile("99")
 
 
+def _worker_rss_mb(port: int) -> list[float]:
+    """Resident memory of each worker process of the server listening on `port`."""
+    parents = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+               and f"--port\0{port}\0".encode() in (p / "cmdline").read_bytes()]
+    out = []
+    for parent in parents:
+        for child in (parent / "task" / parent.name / "children").read_text().split():
+            status = Path(f"/proc/{child}/status").read_text()
+            out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return out
+
+
 def _pages(base: str, env: dict) -> tuple[dict[str, str], str]:
     """The pages to measure (name → URL) and a signed-in learner's cookie header."""
     database = Path(env["LMS_INSTANCE_DIR"]) / "hocvuso.db"
@@ -130,6 +142,7 @@ def main() -> int:
                     references[name].append(_wrk(reference_url, args.seconds, args.connections))
                     signed_in = cookie if name == "lesson, signed in" else None
                     results[name].append(_wrk(url, args.seconds, args.connections, signed_in))
+            rss = _worker_rss_mb(int(base.rsplit(":", 1)[1]))
         finally:
             reference.terminate()
             reference.wait(timeout=10)
@@ -146,6 +159,7 @@ def main() -> int:
         ok = ratio >= TARGETS[name] and p99 <= 4 * p50
         print(f"{name:<20}{ours:>11.0f}{ref:>11.0f}{ratio:>8.2f}{TARGETS[name]:>8.2f}{p50:>9.1f}{p99:>9.1f}"
               f"{p99 / p50:>9.1f}{'' if ok else '  ✗'}")
+    print("worker memory after the run (target ≤ 150 MB each): " + ", ".join(f"{mb:.0f} MB" for mb in rss))
     return 0
 
 

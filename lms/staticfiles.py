@@ -1,5 +1,6 @@
 """Static files under content-hashed names, cached by browsers for a year."""
 
+import functools
 import hashlib
 import mimetypes
 from pathlib import Path
@@ -52,6 +53,14 @@ class HashedStatic:
 
     def path(self, rel: str) -> Path:
         return self._by_rel[rel]
+
+    @functools.cache  # noqa: B019 - one per app, kept as long as the app
+    def data_uri(self, rel: str) -> str:
+        """A small file inlined in the page (the favicon): one request fewer on every first visit."""
+        from urllib.parse import quote
+
+        media_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+        return f"data:{media_type},{quote(self._by_rel[rel].read_text(encoding='utf-8'), safe=' /:=#,;')}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rel = scope["path"][len(self.prefix) :].lstrip("/") if scope["path"].startswith(

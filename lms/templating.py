@@ -49,6 +49,7 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
         "csrf_token": request.state.csrf_token,
         "csrf_field": CSRF_FIELD,
         "static": state.static.url,
+        "inline_static": state.static.data_uri,
         "nav_items": state.nav_items(request, user),
         "site_name": state.settings.site_name,
         "sections": lambda slot: state.page_sections(request, user, slot),

@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request, cookie_parser
@@ -49,7 +48,7 @@ SECURITY_HEADERS = [
     ),
 ]
 LAST_SEEN_EVERY = timedelta(hours=1)
-HSTS = ("strict-transport-security", "max-age=31536000")
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 # The same limits as the form parser the routes use, checked once here with our messages.
 MAX_FORM_FIELDS = 1000
 MAX_FORM_FIELD_BYTES = 1024 * 1024
@@ -69,16 +68,21 @@ def _headers_only(send: Send) -> Send:
 
 
 class PageCsrfToken:
-    """The CSRF token as a page renders it: rendering it notes that the response must set the
-    CSRF cookie, so a page without a form gives a visitor no cookie (and stays cacheable)."""
+    """The CSRF token as a page renders it, made when first rendered: a page without a form
+    costs no random cookie and no HMAC, and gives a visitor no cookie (so it stays cacheable).
+    Rendering it notes that the response must set the cookie, when the browser had none."""
 
-    __slots__ = ("_state", "_value")
+    __slots__ = ("_state", "_secret", "_value")
 
-    def __init__(self, state: dict, value: str) -> None:
-        self._state, self._value = state, value
+    def __init__(self, state: dict, secret: str) -> None:
+        self._state, self._secret, self._value = state, secret, None
 
     def __str__(self) -> str:
-        self._state["csrf_used"] = True
+        if self._value is None:
+            state = self._state
+            if not state["csrf_cookie"]:
+                state["csrf_cookie"] = state["csrf_new_cookie"] = new_token(16)
+            self._value = csrf_token_for(self._secret, state["csrf_cookie"], state["session_token"])
         return self._value
 
     __html__ = __str__
@@ -155,37 +159,37 @@ class WebGuard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    if name.decode() not in headers:
-                        headers.append(name.decode(), value.decode())
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
                 if self.hsts:
-                    headers.append(*HSTS)
-                # Only a page that put the token in a form (or htmx header) needs the cookie.
-                if new_csrf_cookie and state.get("csrf_used"):
-                    headers.append("set-cookie", self._cookie(self.csrf_cookie, new_csrf_cookie))
+                    headers.append(HSTS)
+                # Only a page that put the token in a form (or an htmx header) made a cookie.
+                made = state.get("csrf_new_cookie") if state is not None else None
+                if made:
+                    headers.append((b"set-cookie", self._cookie(self.csrf_cookie, made).encode("latin-1")))
+                message["headers"] = headers
             await send(message)
+
+        state: dict | None = None
 
         path: str = scope["path"]
         if path.startswith("/static/"):
-            new_csrf_cookie = None
             await self.app(scope, receive, send_with_headers)
             return
 
         cookies = _cookies(scope)
         csrf_cookie = cookies.get(self.csrf_cookie)
-        new_csrf_cookie = None
-        if not csrf_cookie:
-            csrf_cookie = new_csrf_cookie = new_token(16)
         session_token = cookies.get(self.session_cookie)
+        # A visitor without a session costs no hop to the thread pool.
         user = await run_in_threadpool(
             load_user, self.engine, session_token, self.user_model, self.session_model
-        )
+        ) if session_token else None
         state = scope.setdefault("state", {})
         state["user"] = user
         state["session_token"] = session_token if user else None
         state["csrf_cookie"] = csrf_cookie
-        state["csrf_token"] = PageCsrfToken(state, csrf_token_for(self.secret, csrf_cookie, state["session_token"]))
+        state["csrf_token"] = PageCsrfToken(state, self.secret)
 
         state["csrf_failed"] = False
         if scope["method"] not in SAFE_METHODS:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from lms.context import Context
@@ -286,7 +287,9 @@ def find(db: Session, typed_code: str) -> Certificate | None:
     code = normalize_code(typed_code)
     if code is None:
         return None
-    return db.exec(select(Certificate).where(Certificate.code == code)).scalars().first()
+    # The signed credential (several KB of JSON) is read only where it is published.
+    return db.exec(select(Certificate).options(defer(Certificate.credential))
+                   .where(Certificate.code == code)).scalars().first()
 
 
 def of_learner(db: Session, *, user_id: int) -> list[Certificate]:
