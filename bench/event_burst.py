@@ -173,6 +173,7 @@ def main() -> int:
     parser.add_argument("--typo-every", type=int, default=0, help="every K-th person types a 9-digit phone")
     parser.add_argument("--timeout", type=float, default=60, help="client timeout, seconds")
     parser.add_argument("--postgres", action="store_true", help="use 127.0.0.1:5432, database test")
+    parser.add_argument("--threads", type=int, default=None, help="LMS_WORKER_THREADS of the server")
     args = parser.parse_args()
     database_url = None
     if args.postgres:
@@ -188,7 +189,8 @@ def main() -> int:
         database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
     workers = args.workers or (4 if args.postgres else 2)
     try:
-        with running_server(workers=workers, database_url=database_url) as (base, env):
+        extra = {"LMS_WORKER_THREADS": str(args.threads)} if args.threads else None
+        with running_server(workers=workers, database_url=database_url, extra_env=extra) as (base, env):
             code = create_event(env)
             result = burst(base, code, total=args.total, concurrency=args.concurrency,
                            typo_every=args.typo_every, timeout=args.timeout)

@@ -21,7 +21,10 @@ class ConsentPurpose:
     withdrawing stops. `required`: no account without it (withdrawing means asking for erasure).
     `ask_when_joining`: asked, unticked, on every form that creates an account. `assumed_before`:
     text versions of an older, combined consent that covered this purpose too, so a person who
-    agreed to one of them has not been asked separately and is taken as having agreed."""
+    agreed to one of them has not been asked separately and is taken as having agreed.
+    `notifies`: the declaring plugin acts on `core.consent_changed` for this purpose; it is raised
+    when processing must stop (a refusal or withdrawal) or start again (given after one), not
+    for a first agreement, which changes nothing anywhere."""
 
     key: str
     label: str
@@ -32,6 +35,7 @@ class ConsentPurpose:
     ask_when_joining: bool = False
     assumed_before: tuple[str, ...] = ()
     order: int = 50
+    notifies: bool = True
 
     @property
     def text(self) -> str:

@@ -33,6 +33,7 @@ LEARNING = ConsentPurpose(
     },
     stops=("Không thể giữ tài khoản học khi rút sự đồng ý này: rút lại nghĩa là yêu cầu xoá dữ liệu "
            "của bạn. Cán bộ xã xác nhận trong 2 ngày làm việc và thực hiện trong 15 ngày."),
+    notifies=False,  # withdrawing it files an erasure request, here
 )
 SMS = ConsentPurpose(
     key="sms", label="Nhận tin nhắn của xã", order=80, ask_when_joining=True, current="tin-nhan-2026-12",
@@ -41,6 +42,7 @@ SMS = ConsentPurpose(
         "vụ số tới số điện thoại của tôi.")},
     stops=("Xã không gửi cho bạn tin nhắn thông báo, nhắc lịch nữa. Mã đặt lại mật khẩu do chính bạn "
            "yêu cầu vẫn được gửi."),
+    notifies=False,  # a sender asks granted() before each message
 )
 CORE_PURPOSES = [LEARNING, SMS]
 METHODS = {"self": "bạn tự chọn", "helper": "người giúp xác nhận thay bạn",
@@ -101,11 +103,17 @@ def record_decision(db: Session, *, user: User, purpose: str, granted: bool, met
         if declared is None:
             raise ServiceError("unknown_purpose", "Mục đích này không có.", 404)
         version = declared.current
+    if declared is None or declared.notifies:
+        # The event is raised when processing must stop, or start again after a refusal; a first
+        # agreement changes nothing (a registration at an event would otherwise raise several).
+        before = db.exec(select(Consent.granted).where(Consent.user_id == user.id, Consent.purpose == purpose)
+                         .order_by(Consent.given_at.desc(), Consent.id.desc()).limit(1)).scalars().first()
+        if not granted or before is False:
+            record(db, ConsentChanged(user_id=user.id, purpose=purpose, granted=granted))
     row = Consent(user_id=user.id, purpose=purpose, text_version=version, method=method,
                   helper_id=helper.id if helper else None, granted=granted)
     db.add(row)
     db.flush()
-    record(db, ConsentChanged(user_id=user.id, purpose=purpose, granted=granted))
     return row
 
 

@@ -197,10 +197,12 @@ def check_consent_purposes(app, settings, **_):
         assert "Thư thử nghiệm: đã đồng ý" in text_of(browser.get("/account").text)
         post_form(browser, "/account/consents/everything_letters", {"granted": "0"}, page="/account")
         page = text_of(browser.get("/account?saved=withdrawn").text)
+        post_form(browser, "/account/consents/everything_letters", {"granted": "1"}, page="/account")
     assert "Thư thử nghiệm: chưa đồng ý" in page and "Đã rút lại sự đồng ý" in page
     changes = [e for e in plugin.received_events if getattr(e, "name", "") == "core.consent_changed"
                and e.user_id == person.id]
-    assert [(e.purpose, e.granted) for e in changes] == [("everything_letters", True), ("everything_letters", False)]
+    # A first agreement changes nothing; the withdrawal stops, giving it again starts.
+    assert [(e.purpose, e.granted) for e in changes] == [("everything_letters", False), ("everything_letters", True)]
 
 
 HOOK_CHECKS = {
