@@ -37,4 +37,5 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.dev-installed
+	@test -d bench/node_modules || npm ci --prefix bench --no-audit --no-fund
 	@for script in bench/[a-z]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
