@@ -1,9 +1,13 @@
 """The pre-aggregated days and weeks give exactly what counting the facts gives, whatever the
 scope, filters and period; summing day by day gives what a rebuild gives; `lms demo-data`."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -16,7 +20,7 @@ from lms.plugins.certificates.models import Certificate
 from lms.plugins.courses.models import LessonProgress
 from lms.plugins.events.models import Registration
 from lms.plugins.quiz.models import QuizAttempt
-from lms.plugins.stats import demo, services, summary
+from lms.plugins.stats import demo, job, services, summary
 from lms.plugins.stats.models import (
     ActiveDay,
     ActiveUser,
@@ -30,7 +34,7 @@ from lms.plugins.stats.models import (
 from lms.stats_scope import StatsPeriod, StatsScope, local_today
 from lms.text import fold
 from tests.courses.packtools import sync_dirs
-from tests.factories import fresh, login
+from tests.factories import fresh, login, make_user
 from tests.stats.statstools import build_town, read
 
 
@@ -137,37 +141,103 @@ def test_refresh_does_nothing_when_up_to_date(city, engine, settings, db):
     assert db.exec(select(SummaryState.built_at)).scalar() == built
 
 
-def test_the_first_view_shows_what_its_own_refresh_just_summed(client, make_client, db, settings, tmp_path):
-    town = build_town(client, make_client, db, settings, tmp_path)
+def _summary_rows(db) -> dict:
     fresh(db)
-    assert db.exec(select(SummaryState)).first() is None  # no day summed yet: this view sums them
+    rows = {"state": db.exec(select(SummaryState.days_until)).scalar(), **_tables(db)}
     db.commit()
+    return rows
+
+
+def test_the_dashboard_only_reads_and_counts_the_days_not_summed_from_the_facts(
+        client, make_client, db, settings, tmp_path, monkeypatch):
+    town = build_town(client, make_client, db, settings, tmp_path)
+    before = _summary_rows(db)
+    assert before["state"] is None  # no day summed yet (nothing was over when the app started)
     login(client, town.staff.phone)
-    view = read(client.get("/stats").text)
+
+    def no_refresh(*args, **kwargs):
+        raise AssertionError("a user's request summed days")
+
+    monkeypatch.setattr(summary, "refresh", no_refresh)
+    live = read(client.get("/stats").text)
+    assert _summary_rows(db) == before  # nothing written
+    # Every past day counted from the facts: 5 lessons on D20 and D10, today's 3.
+    assert live.figures["courses.lessons_completed"] == "8"
+    assert live.figures["learners"] == "5" and live.figures["active_30"] == "4"
+    monkeypatch.undo()
+
+    # The job sums the days that are over; the same view then reads them from the tables.
+    assert job.summarise(client.app.state.context).days_until == summary.first_open_day()
     fresh(db)
-    days_until = db.exec(select(SummaryState.days_until)).scalar()
     past_lessons = db.exec(select(func.sum(DayVillage.value)).where(
         DayVillage.key == "courses.lessons_completed", DayVillage.commune_id == town.places.commune.id)).scalar()
     db.commit()
-    assert summary._as_date(days_until) == summary.first_open_day()
     assert past_lessons == 5  # an 2 and giang 1 on D20, binh 2 on D10
-    # Those 5 read back from the tables the same request filled, and today's 3 from the facts.
-    assert view.figures["courses.lessons_completed"] == "8"
-    assert view.figures["learners"] == "5" and view.figures["active_30"] == "4"
+    summed = read(client.get("/stats").text)
+    assert summed.figures == live.figures and summed.tables == live.tables
 
 
-def test_a_read_session_that_read_before_the_refresh_sees_its_sums(app, client, make_client, db, settings,
-                                                                   tmp_path):
+def test_a_read_session_that_read_before_the_job_sees_its_sums(app, client, make_client, db, settings, tmp_path):
     build_town(client, make_client, db, settings, tmp_path)
     with read_session(app.state.engine) as request_db:
         # What the API's token check does before the view: a read on the request's session.
         assert summary.reach(request_db).days_until is None
+        job.summarise(app.state.context)
         view = services.open_view(app.state.context, request_db, {}, commune_id=None, everywhere=True)
         assert summary.reach(request_db).days_until == summary.first_open_day()
     figures = {h.key: h.value for h in view.board.headline}
     # The whole city: 9 lessons, 6 of them on past days (only in the summary tables now read).
     assert figures["courses.lessons_completed"] == 9 and figures["learners"] == 6
     assert figures["certificates.issued"] == 3
+
+
+def test_nothing_is_written_while_no_day_with_facts_is_over(engine, settings, db):
+    pm = build_plugin_manager(settings)
+    assert summary.refresh(engine, pm).days_until is None
+    make_user(db, settings, name="Nguyễn Văn Mới")  # registered today: today is not over
+    assert summary.refresh(engine, pm).days_until is None
+    db.rollback()
+    assert db.exec(select(SummaryState)).first() is None
+    tomorrow = datetime.now(UTC) + timedelta(days=1, hours=2)
+    assert summary.refresh(engine, pm, now=tomorrow).days_until == summary.first_open_day(tomorrow)
+
+
+def test_each_worker_sums_the_finished_days_when_it_starts(city, app, db):
+    assert db.exec(select(SummaryState)).first() is None
+    db.rollback()
+    with TestClient(app):
+        # In the background: start-up does not wait for it.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            days_until = db.exec(select(SummaryState.days_until)).scalar()
+            db.rollback()
+            if days_until is not None:
+                break
+            time.sleep(0.1)
+    assert summary._as_date(days_until) == summary.first_open_day()
+    assert db.exec(select(func.count()).select_from(DayVillage)).scalar() > 100
+
+
+def test_the_job_looks_again_when_a_day_becomes_summable(monkeypatch):
+    # 23:50 Vietnam time: the day becomes summable at 01:00 (GRACE), looked at every 5 minutes until then.
+    late = datetime(2026, 12, 1, 16, 50, tzinfo=UTC)
+    assert job.next_check(late) == job.CHECK_EVERY.total_seconds()
+    # 00:58: two minutes (and the slack) to 01:00.
+    assert job.next_check(datetime(2026, 12, 1, 17, 58, tzinfo=UTC)) == 150
+    stop = threading.Event()
+    rounds = []
+
+    def refresh(engine, pm, **kwargs):
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("database gone for a moment")
+        stop.set()
+        return summary.Reach()
+
+    monkeypatch.setattr(summary, "refresh", refresh)
+    monkeypatch.setattr(job, "next_check", lambda now: 0.01)
+    job.run(SimpleNamespace(engine=None, pm=None), stop)  # a failing round does not end the job
+    assert len(rounds) == 2
 
 
 @pytest.fixture
@@ -195,3 +265,24 @@ def test_demo_data_command_and_rebuild(cli_env, db):
     assert len(names) == len(set(names)) == 4  # a second run adds new communes, never twins
     rebuilt = runner.invoke(cli_env, ["stats", "rebuild"])
     assert rebuilt.exit_code == 0 and "Đã tổng hợp số liệu" in rebuilt.output
+
+
+def test_a_view_read_from_memory_follows_a_recount(client, make_client, db, settings, tmp_path):
+    town = build_town(client, make_client, db, settings, tmp_path)
+    job.summarise(client.app.state.context)
+    summary.SUMMED.clear()
+    login(client, town.staff.phone)
+    first = read(client.get("/stats?from=" + town.days["D40"].isoformat()).text)
+    assert first.figures["courses.lessons_completed"] == "8"
+    assert summary.SUMMED.entries  # the summed part is now kept in the worker
+    again = read(client.get("/stats?from=" + town.days["D40"].isoformat()).text)
+    assert again.figures == first.figures
+    # giang's lesson of D20 goes (as a correction would); the day is summed again.
+    fresh(db)
+    db.execute(LessonProgress.__table__.delete().where(LessonProgress.user_id == town.people["giang"].id))
+    db.commit()
+    context = client.app.state.context
+    assert summary.recount(context.engine, context.pm, days=[town.days["D20"]],
+                           user_ids=[town.people["giang"].id]) == 1
+    after = read(client.get("/stats?from=" + town.days["D40"].isoformat()).text)
+    assert after.figures["courses.lessons_completed"] == "7"

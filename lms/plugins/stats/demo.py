@@ -213,21 +213,61 @@ class _Writer:
             rows = self.rows[name]
             if rows and self.conn.dialect.name == "postgresql":
                 self._copy(name, rows)
-            else:
-                for i in range(0, len(rows), BATCH):
-                    self.conn.execute(self.tables[name].insert(), rows[i:i + BATCH])
+            elif rows:
+                self._insert_many(name, rows)
             self.report.add(name, len(rows))
             self.rows[name] = []
+
+    def _insert_many(self, name: str, rows: list[dict]) -> None:
+        """The driver's executemany with tuples, each value converted by its column type's
+        own bind processor (so stored exactly as through SQLAlchemy), the statement
+        compiled once: SQLAlchemy's per-row machinery was half the time."""
+        table, dialect = self.tables[name], self.conn.dialect
+        columns = list(rows[0])
+        compiled = table.insert().compile(dialect=dialect, column_keys=columns)
+        order = list(compiled.positiontup)
+        convert = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) or _same for c in order]
+        # Columns the rows leave out get their Python-side default, as SQLAlchemy gives them.
+        filled = [_default(table.c[c]) if c not in rows[0] else None for c in order]
+        plan = list(zip(order, convert, filled, strict=True))
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        try:
+            for i in range(0, len(rows), BATCH):
+                cursor.executemany(compiled.string, [
+                    tuple(f(row[c] if d is None else d()) for c, f, d in plan)
+                    for row in rows[i:i + BATCH]])
+        finally:
+            cursor.close()
 
     def _copy(self, name: str, rows: list[dict]) -> None:
         """PostgreSQL's COPY, several times faster than INSERTs, in the same transaction."""
         from psycopg.types.json import Json
 
+        table = self.tables[name]
         columns = list(rows[0])
+        # Columns the rows leave out but whose Python-side default SQLAlchemy would give.
+        missing = [(c.name, _default(c)) for c in table.columns if c.name not in rows[0] and c.default is not None]
         cursor = self.conn.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {name} ({', '.join(columns + [c for c, _ in missing])}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([Json(v) if isinstance(v, dict | list) else v for v in row.values()])
+                values = list(row.values()) + [fill() for _, fill in missing]
+                copy.write_row([Json(v) if isinstance(v, dict | list) else v for v in values])
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _default(column: sa.Column) -> Any:
+    """A function giving the column's Python-side default for one more row."""
+    default = column.default
+    if default is None:
+        return lambda: None
+    if default.is_scalar:
+        return lambda: default.arg
+    if default.is_callable:
+        return lambda: default.arg(None)
+    raise DemoError(f"{column.table.name}.{column.name}: a default demo data cannot give")
 
 
 def _places(conn: sa.Connection, tables: Any, state: _State, count: int,

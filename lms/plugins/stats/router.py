@@ -13,13 +13,14 @@ from lms.core.services import AUDIENCES
 from lms.db import get_session
 from lms.errors import FormErrors
 from lms.forms import FormValues, ObjectId
-from lms.plugins.stats import charts, export, services
+from lms.plugins.stats import charts, export, job, services
 from lms.stats_scope import local_today
 from lms.templating import is_htmx, render
 from lms.text import fold
 
 # HTML pages stay out of the OpenAPI document; the JSON API (api.py) is described there.
-router = APIRouter(include_in_schema=False)
+# The router's lifespan starts the job that sums the days that are over (job.py).
+router = APIRouter(include_in_schema=False, lifespan=job.lifespan)
 
 
 def _view(request: Request, db: Session, user: User) -> services.View | None:

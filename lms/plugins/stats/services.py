@@ -469,12 +469,11 @@ def course_choices(pm: Any, db: Session) -> list[DimensionMember]:
 
 
 def open_view(ctx: Context, db: Session, params: Any, *, commune_id: int | None, everywhere: bool) -> View:
-    """Bring the summary tables up to date, read the filters, gather every plugin's figures.
-
-    `db` is the request's read session: on SQLite it holds no snapshot and PostgreSQL reads
-    committed data, so it sees what the refresh has just summed even if it read before.
-    Raises NotFound (code OUT_OF_SCOPE) for a place the viewer may not see."""
-    known = summary.refresh(ctx.engine, ctx.pm)
+    """Read the filters, gather every plugin's figures. Only reads (`db` is the request's
+    read session): the summary tables are kept up to date by the background job (job.py),
+    and the days they do not hold yet (today, or more if the job is behind) are counted
+    from the facts. Raises NotFound (code OUT_OF_SCOPE) for a place the viewer may not see."""
+    known = summary.reach(db)
     today = local_today()
     # The course list (for the course filter) comes from the plugins, like the figures.
     courses = course_choices(ctx.pm, db)

@@ -10,7 +10,8 @@ summed yet — normally just today — are counted from the plugins' own tables.
 learner's commune, village and audience are taken as they were when the day was summed.
 """
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -92,11 +93,15 @@ def _monday_of(day_column: Any, dialect: str) -> Any:
 
 def learners_figure() -> Figure:
     """People with an account and an audience group (an account merged into another is the
-    same person, counted there): the core's own figure."""
+    same person, counted there): the core's own figure.
+
+    "Not merged" is written so that no index can serve it: SQLite, without statistics,
+    would read every account through the index on merged_into_id (nearly all NULL)
+    instead of today's sign-ups through the index on created_at."""
     return Figure("learners.registered", "Người học đăng ký mới", order=10, unit="người", by_course=False,
                   facts=select(User.created_at.label("at"), User.id.label("user_id"),
-                               cast(null(), Integer).label("course_id")).where(User.audience.is_not(None),
-                                                                          User.merged_into_id.is_(None)))
+                               cast(null(), Integer).label("course_id")).where(
+                      User.audience.is_not(None), func.coalesce(User.merged_into_id, 0) == 0))
 
 
 @dataclass
@@ -129,22 +134,80 @@ class Reach:
     """How far the summary tables reach: every day before `days_until` (see SummaryState)."""
 
     days_until: date | None = None
+    # When the summary tables were last written: what they hold is the same until it moves.
+    built_at: Any = field(default=None, compare=False)
 
 
 def reach(db: Session) -> Reach:
-    value = db.exec(select(SummaryState.days_until).where(SummaryState.id == 1)).scalar()
-    return Reach(_as_date(value) if value else None)
+    row = db.exec(select(SummaryState.days_until, SummaryState.built_at).where(SummaryState.id == 1)).first()
+    if row is None or row[0] is None:
+        return Reach(None, row[1] if row else None)
+    return Reach(_as_date(row[0]), row[1])
+
+
+class SummedRows:
+    """Rows read from the summary tables, kept in the worker: they change only when refresh or
+    recount writes them, which moves SummaryState.built_at, so the same read (same statement,
+    same parameters, same built_at) is answered from memory until then. Holds at most
+    `max_rows` rows; the least recently used reads go first. Only reads of at most
+    `max_entry` rows are kept: the costly ones are small aggregates (distinct active
+    learners, weekly series, a commune's villages), and a province's per-commune rows
+    (tens of thousands, quick to read) would only push them out."""
+
+    def __init__(self, max_rows: int = 30_000, max_entry: int = 5_000) -> None:
+        self.max_rows, self.max_entry = max_rows, max_entry
+        self.entries: OrderedDict[Any, list[tuple]] = OrderedDict()
+        self.rows = 0
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.rows = 0
+
+    def read(self, db: Session, statement: Any, known: Reach | None) -> list[tuple]:
+        if known is None or known.built_at is None:
+            return [tuple(row) for row in db.execute(statement).all()]
+        compiled = statement.compile(dialect=db.get_bind().dialect)
+        params = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in compiled.params.items()))
+        key = (known.days_until, str(known.built_at), str(compiled), params)
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+                return found
+        rows = [tuple(row) for row in db.execute(statement).all()]
+        if len(rows) <= self.max_entry:
+            with self.lock:
+                if key not in self.entries:
+                    self.entries[key] = rows
+                    self.rows += len(rows)
+                while self.rows > self.max_rows and self.entries:
+                    _, dropped = self.entries.popitem(last=False)
+                    self.rows -= len(dropped)
+        return rows
+
+
+SUMMED = SummedRows()
 
 
 def refresh(engine: Any, pm: Any, *, rebuild: bool = False, now: datetime | None = None) -> Reach:
     """Sum every day that is over and not summed yet (every day with `rebuild`), and the
-    weeks they belong to. Cheap when there is nothing to do: one read, no lock."""
+    weeks they belong to. Cheap when there is nothing to do: a read or two, no lock, no
+    write (not even the state row while no fact is older than today).
+
+    Runs in the background job (see job.py) and in commands, never in a user's request."""
     today = first_open_day(now)
     if not rebuild:
         with read_session(engine) as db:
             current = reach(db)
-        if current.days_until and current.days_until >= today:
-            return current
+            if current.days_until and current.days_until >= today:
+                return current
+            if current.days_until is None:
+                found = contributions(pm, StatsScope(db), StatsPeriod(None, today))
+                first = _first_day(db, found.facts)
+                if first is None or first >= today:
+                    return current
     with write_session(engine) as db:
         insert_ignore(db, SummaryState, {"id": 1, "built_at": utcnow()}, ["id"])
         # PostgreSQL: one worker sums at a time. SQLite: the write transaction already serialises.
@@ -163,7 +226,7 @@ def refresh(engine: Any, pm: Any, *, rebuild: bool = False, now: datetime | None
             state.days_until = max(days_from, today)
             state.built_at = utcnow()
             db.add(state)
-        return Reach(_as_date(state.days_until))
+        return Reach(_as_date(state.days_until), state.built_at)
 
 
 def days_of_people(db: Session, pm: Any, user_ids: list[int]) -> list[date]:
@@ -341,6 +404,7 @@ class Counts:
     members: dict[str, dict[Member, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     weeks: dict[str, dict[date, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     _sums: dict[tuple, dict[Any, int]] = field(default_factory=dict)
+    known: Reach | None = None  # what the summary tables held when the view began
 
     def total(self, key: str) -> int:
         return sum(self.members.get(key, {}).values())
@@ -351,15 +415,21 @@ class Counts:
         if cached is not None:
             return cached
         out: dict[Any, int] = defaultdict(int)
-        positions = [DIM_INDEX[d] for d in dims]
-        for member, n in self.members.get(key, {}).items():
-            picked = tuple(member[p] for p in positions)
-            out[picked[0] if len(picked) == 1 else picked] += n
+        table = self.members.get(key, {})
+        if len(dims) == 1:
+            position = DIM_INDEX[dims[0]]
+            for member, n in table.items():
+                out[member[position]] += n
+        else:
+            positions = [DIM_INDEX[d] for d in dims]
+            for member, n in table.items():
+                out[tuple(member[p] for p in positions)] += n
         self._sums[(key, dims)] = dict(out)
         return self._sums[(key, dims)]
 
     def within(self, key: str, dim: str, members: set[Any]) -> int:
-        return sum(n for member, n in self.by(key, dim).items() if member in members)
+        table = self.by(key, dim)
+        return sum(table.get(member, 0) for member in members)
 
     def by_week(self, key: str) -> dict[date, int]:
         return dict(self.weeks.get(key, {}))
@@ -411,7 +481,7 @@ def count(db: Session, figures: list[Any], scope: StatsScope, period: StatsPerio
           weeks_from: date | None = None, weekly: bool = True, live: "Live | None" = None) -> Counts:
     """Occurrences of each fact figure in the scope and period, per (place, audience, course)
     and, with `weekly`, per week (from the week of `weeks_from` on, when given)."""
-    counts = Counts(place_level(scope))
+    counts = Counts(place_level(scope), known=known)
     live = live or Live()
     for source, start, end in segments(counts.place_level, period.start, period.end + DAY, known):
         # The weekly series needs only the weeks it shows.
@@ -463,7 +533,8 @@ def _from_weeks(db: Session, figures: list[Any], scope: StatsScope, start: date 
         if week is None:
             continue
         where = _summary_filters(totals, figures, scope, totals.week, week, week + DAY)
-        for key, place, audience, course, n in db.execute(select(*group, totals.value).where(*where)).all():
+        for key, place, audience, course, n in SUMMED.read(db, select(*group, totals.value).where(*where),
+                                                           counts.known):
             counts.members[key][(int(place), audience, int(course))] += sign * int(n)
     if series:
         table = WeekCommune.__table__.c
@@ -471,8 +542,8 @@ def _from_weeks(db: Session, figures: list[Any], scope: StatsScope, start: date 
         wanted = {f.key for f in figures}
         unfiltered = _summary_filters(table, figures, scope, table.week, _later(start, series_from), end,
                                       keys=False)
-        for week, key, n in db.execute(select(table.week, table.key, func.sum(table.value))
-                                       .where(*unfiltered).group_by(table.week, table.key)).all():
+        for week, key, n in SUMMED.read(db, select(table.week, table.key, func.sum(table.value))
+                                        .where(*unfiltered).group_by(table.week, table.key), counts.known):
             if key in wanted:
                 counts.weeks[key][_as_date(week)] += int(n)
 
@@ -483,9 +554,9 @@ def _from_totals(db: Session, figures: list[Any], scope: StatsScope, start: date
     and the weekly series from the communes' weeks (from the villages' days for one village)."""
     totals = VillageTotal.__table__.c
     where = _summary_filters(totals, figures, scope, None, None, end)
-    for key, village, audience, course, value in db.execute(
-            select(totals.key, totals.village_id, totals.audience, totals.course_id, totals.value)
-            .where(*where)).all():
+    for key, village, audience, course, value in SUMMED.read(db, select(
+            totals.key, totals.village_id, totals.audience, totals.course_id, totals.value).where(*where),
+            counts.known):
         counts.members[key][(int(village), audience, int(course))] += int(value)
     if not series:
         return
@@ -495,8 +566,8 @@ def _from_totals(db: Session, figures: list[Any], scope: StatsScope, start: date
     weeks = WeekCommune.__table__.c
     shown = _summary_filters(weeks, figures, scope, weeks.week, week_start(series_from) if series_from else None,
                              end)
-    for week, key, n in db.execute(select(weeks.week, weeks.key, func.sum(weeks.value))
-                                   .where(*shown).group_by(weeks.week, weeks.key)).all():
+    for week, key, n in SUMMED.read(db, select(weeks.week, weeks.key, func.sum(weeks.value))
+                                    .where(*shown).group_by(weeks.week, weeks.key), counts.known):
         counts.weeks[key][_as_date(week)] += int(n)
 
 
@@ -506,13 +577,14 @@ def _from_days(db: Session, figures: list[Any], scope: StatsScope, start: date |
     place = table.village_id if counts.place_level == "village" else table.commune_id
     where = _summary_filters(table, figures, scope, table.day, start, end)
     group = [table.key, place, table.audience, table.course_id]
-    for key, place_id, audience, course, n in db.execute(
-            select(*group, func.sum(table.value)).where(*where).group_by(*group)).all() if members else ():
+    for key, place_id, audience, course, n in SUMMED.read(
+            db, select(*group, func.sum(table.value)).where(*where).group_by(*group),
+            counts.known) if members else ():
         counts.members[key][(int(place_id), audience, int(course))] += int(n)
     if series:
         shown = _summary_filters(table, figures, scope, table.day, _later(start, series_from), end)
-        for day, key, n in db.execute(select(table.day, table.key, func.sum(table.value))
-                                      .where(*shown).group_by(table.day, table.key)).all():
+        for day, key, n in SUMMED.read(db, select(table.day, table.key, func.sum(table.value))
+                                       .where(*shown).group_by(table.day, table.key), counts.known):
             counts.weeks[key][week_start(_as_date(day))] += int(n)
 
 
@@ -630,7 +702,7 @@ def active(db: Session, figures: list[Any], scope: StatsScope, period: StatsPeri
     upper = period.end + DAY
     live = live or Live()
     if known.days_until and upper >= known.days_until and not scope.course_id:
-        return _active_up_to_now(db, figures, scope, upper, known.days_until, live)
+        return _active_up_to_now(db, figures, scope, upper, known, live)
     return _active_over_days(db, figures, scope, period, known=known, live=live)
 
 
@@ -651,9 +723,10 @@ def _live_activity(db: Session, figures: list[Any], scope: StatsScope, start: da
 
 
 def _active_up_to_now(db: Session, figures: list[Any], scope: StatsScope, upper: date,
-                      summed: date, live: Live) -> Active:
+                      known: Reach, live: Live) -> Active:
     """A window ending today: people whose last summed active day falls in it, plus those
     active only since (counted from the facts, minus those already counted)."""
+    summed = known.days_until
     level = place_level(scope)
     month_ago, week_ago = upper - 30 * DAY, upper - 7 * DAY
     last = ActiveUser.__table__.c
@@ -667,8 +740,9 @@ def _active_up_to_now(db: Session, figures: list[Any], scope: StatsScope, upper:
         where.append(last.audience == scope.audience)
     result = Active()
     recent = func.sum(case((last.last_day >= week_ago, 1), else_=0))
-    for audience, place_id, thirty, seven in db.execute(
-            select(last.audience, place, func.count(), recent).where(*where).group_by(last.audience, place)).all():
+    for audience, place_id, thirty, seven in SUMMED.read(
+            db, select(last.audience, place, func.count(), recent).where(*where).group_by(last.audience, place),
+            known):
         result.month[(audience, int(place_id))] = int(thirty)
         result.week[(audience, int(place_id))] = int(seven or 0)
     recent_people = _live_activity(db, figures, scope, max(month_ago, summed), upper, live)
@@ -711,9 +785,9 @@ def _active_over_days(db: Session, figures: list[Any], scope: StatsScope, period
     if summed >= upper:
         # All summed already (a window in the past): distinct counts in SQL, a few rows back.
         recent = func.count(distinct(case((days.day >= week_ago, days.user_id))))
-        for audience, place_id, seven, thirty in db.execute(
-                select(days.audience, place, recent, func.count(distinct(days.user_id))).where(*where)
-                .group_by(days.audience, place)).all():
+        for audience, place_id, seven, thirty in SUMMED.read(
+                db, select(days.audience, place, recent, func.count(distinct(days.user_id))).where(*where)
+                .group_by(days.audience, place), known):
             result.week[(audience, int(place_id))] = int(seven)
             result.month[(audience, int(place_id))] = int(thirty)
         return result
