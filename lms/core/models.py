@@ -41,7 +41,8 @@ class User(SQLModel, table=True):
     commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
     birth_year: int | None = Field(default=None)
     active: bool = Field(default=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    # Today's new learners are counted live from it (the statistics of days not summed yet).
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     password_changed_at: datetime | None = Field(default=None)
     # Set when staff merged this account into another of the same person: it keeps its id
     # (old links and records still point somewhere) but is inactive and counted nowhere.

@@ -30,7 +30,7 @@ class Certificate(SQLModel, table=True):
     commune_name: str = Field(max_length=120)
     province_name: str = Field(default="", max_length=120)
     issued_at: datetime = Field(default_factory=utcnow, index=True)
-    revoked_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None, index=True)  # counted live by the statistics
     revoked_reason: str | None = Field(default=None, max_length=500)
     replaced_by_id: int | None = Field(default=None, foreign_key="certificates_certificate.id")
     # The signed Open Badges credential, kept as issued so its signature never changes (one

@@ -62,7 +62,7 @@ class Registration(SQLModel, table=True):
     audience: str | None = Field(default=None, max_length=16)
     # From the form: a double tap or a resubmission finds the registration it made.
     idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
-    registered_at: datetime = Field(default_factory=utcnow)
+    registered_at: datetime = Field(default_factory=utcnow, index=True)  # counted live by the statistics
     registered_by_id: int | None = Field(default=None, foreign_key="core_user.id")
     checked_in_at: datetime | None = Field(default=None, index=True)
     checked_in_by_id: int | None = Field(default=None, foreign_key="core_user.id")
