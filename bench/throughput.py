@@ -79,6 +79,8 @@ def _worker_rss_mb(port: int) -> list[float]:
     out = []
     for parent in parents:
         for child in (parent / "task" / parent.name / "children").read_text().split():
+            if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                continue  # the resource tracker
             status = Path(f"/proc/{child}/status").read_text()
             out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
     return out
