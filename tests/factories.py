@@ -62,6 +62,11 @@ def make_user(db: Session, settings, *, role: str = "learner", commune: Place | 
 _TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
+def browser(app, address: str = "testclient") -> TestClient:
+    """A browser at a client address of its own (limits per address are counted apart)."""
+    return TestClient(app, follow_redirects=False, client=(address, 50000))
+
+
 def csrf_from(page: str) -> str:
     match = _TOKEN.search(page)
     assert match, "no form with a CSRF token in page"

@@ -101,7 +101,7 @@ def record_decision(db: Session, *, user: User, purpose: str, granted: bool, met
     declared = purposes(pm).get(purpose) if pm is not None else None
     if version is None:
         if declared is None:
-            raise ServiceError("unknown_purpose", "Mục đích này không có.", 404)
+            raise ServiceError("unknown_purpose", "Không có mục đích xử lý dữ liệu này.", 404)
         version = declared.current
     if declared is None or declared.notifies:
         # The event is raised when processing must stop, or start again after a refusal; a first
@@ -125,7 +125,8 @@ def record_joining(db: Session, *, user: User, chosen: dict[str, bool], method: 
                         helper=helper)
 
 
-def _may_act_for(actor: User, person: User) -> bool:
+def may_act_for(actor: User, person: User) -> bool:
+    """The person themselves, an administrator, or staff or a team member of their commune."""
     if actor.id == person.id:
         return True
     if actor.role == "admin":
@@ -141,13 +142,13 @@ def change(ctx: Context, *, person_id: int, purpose: str, granted: bool, actor: 
 
     with ctx.transaction() as db:
         person = db.get(User, person_id)
-        if person is None or not person.active or not _may_act_for(actor, person):
+        if person is None or not person.active or not may_act_for(actor, person):
             raise NotFound()
         declared = purposes(ctx.pm).get(purpose)
         if declared is None:
             raise NotFound()
         if granted and declared.required:
-            raise ServiceError("required", "Mục đích này đã có khi tạo tài khoản.", 409)
+            raise ServiceError("required", "Sự đồng ý này đã được ghi nhận khi tạo tài khoản.", 409)
         method = "self" if actor.id == person.id else ("staff" if actor.role in ("staff", "admin") else "helper")
         row = record_decision(db, user=person, purpose=purpose, granted=granted, method=method,
                               helper=None if actor.id == person.id else actor)

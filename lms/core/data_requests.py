@@ -39,12 +39,6 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return moment
 
 
-def _may_file_for(filed_by: User, person: User) -> bool:
-    if filed_by.id == person.id or filed_by.role == "admin":
-        return True
-    return filed_by.role in ("staff", "team_member") and filed_by.commune_id == person.commune_id
-
-
 def file_in(db: Session, *, person: User, filed_by: User, kind: str, purpose: str | None = None) -> DataRequest:
     """A request in the caller's transaction; an open one of the same kind is returned instead."""
     open_one = db.exec(select(DataRequest).where(DataRequest.user_id == person.id, DataRequest.kind == kind,
@@ -68,7 +62,7 @@ def file(ctx: Context, *, person_id: int, filed_by: User, kind: str = "erase",
         raise NotFound()
     with ctx.transaction() as db:
         person = db.get(User, person_id)
-        if person is None or not person.active or not _may_file_for(filed_by, person):
+        if person is None or not person.active or not consent_services.may_act_for(filed_by, person):
             raise NotFound()
         if kind == "object":
             optional = {k for k, p in consent_services.purposes(ctx.pm).items() if not p.required}

@@ -67,7 +67,22 @@ def core_erase(db: Session, user: User) -> list[ErasureNote]:
 
 
 def export(db: Session, pm: Any, user: User) -> list[DataSection]:
-    return [s for s in flatten(pm.hook.personal_data_export(db=db, user=user)) if isinstance(s, DataSection)]
+    sections = [s for s in flatten(pm.hook.personal_data_export(db=db, user=user)) if isinstance(s, DataSection)]
+    return [_readable(section, pm) for section in sections]
+
+
+def _readable(section: DataSection, pm: Any) -> DataSection:
+    """The core's codes (purposes, how consent was given, kinds of request) as the person reads them."""
+    from lms.core.consent_services import METHODS, purposes
+    from lms.core.data_requests import KINDS
+
+    if section.table not in ("core_consent", "core_data_request"):
+        return section
+    labels = {key: p.label for key, p in purposes(pm).items()}
+    words = {"Mục đích": labels, "Cách ghi nhận": METHODS, "Loại": KINDS}
+    rows = [{k: words.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in section.rows]
+    return DataSection(section.table, section.label, rows)
 
 
 def erase(ctx: Context, *, actor: User, user_id: int) -> list[ErasureNote]:

@@ -143,7 +143,8 @@ def test_a_learner_downloads_withdraws_and_is_erased(live_server, phone_page, cl
     assert sections["events_registration"][0]["Điểm danh lúc"]
     assert [r["Họ tên trên chứng nhận"] for r in sections["certificates_certificate"]] == [NAME]
     assert len(sections["teams_assisted_resident"]) == 1
-    assert {r["Mục đích"] for r in sections["core_consent"]} >= {"learning", "stats", "events"}
+    assert {r["Mục đích"] for r in sections["core_consent"]} >= {
+        "Học tập và chứng nhận", "Tính vào số liệu thống kê gửi lên cấp trên", "Đăng ký và điểm danh sự kiện"}
 
     # Withdraw events only: the learning goes on, the registration loses the name and phone.
     page.goto(f"{base}/account#dong-y")

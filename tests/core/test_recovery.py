@@ -5,40 +5,18 @@ import re
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from lms.app import create_app
 from lms.core import recovery_services as recovery
 from lms.core.models import PasswordLink, RateBucket, RecoveryCode
 from lms.db import utcnow
 from lms.plugins.sms.models import SmsMessage
-from tests.factories import PASSWORD, csrf, fresh, login, make_user, post_form, text_of
+from tests.factories import PASSWORD, browser, csrf, fresh, login, make_user, post_form, text_of
 
 NEW_PASSWORD = "mật khẩu mới của tôi 2027"
 
 
-@pytest.fixture(autouse=True)
-def fresh_timing(monkeypatch):
-    monkeypatch.setattr(recovery, "timing", recovery._GatewayTiming())
-
-
-@pytest.fixture
-def make_app(make_settings, engine):
-    apps = []
-
-    def factory(**overrides):
-        app = create_app(make_settings(**overrides))
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.state.engine.dispose()
-
-
-def browser(app, address: str = "testclient") -> TestClient:
-    return TestClient(app, follow_redirects=False, client=(address, 50000))
+pytestmark = pytest.mark.usefixtures("fresh_timing")
 
 
 def ask(client, phone: str):
