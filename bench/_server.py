@@ -47,3 +47,38 @@ def running_server(workers: int = 1, database_url: str | None = None, extra_env:
             process.terminate()
             process.wait(timeout=10)
             log.close()
+
+
+def worker_pids(port: int) -> list[int]:
+    """The worker processes of the `lms serve` listening on `port` (the server itself with one worker)."""
+    parents = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+               and f"--port\0{port}\0".encode() in _read(p / "cmdline")]
+    out = []
+    for parent in parents:
+        for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+            if b"spawn_main" in _read(Path(f"/proc/{child}/cmdline")):  # not the resource tracker
+                out.append(int(child))
+    return out or parents
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used, in seconds (time stolen by the
+    hypervisor of a shared machine is not counted, unlike wall-clock time)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = _read(Path(f"/proc/{pid}/stat")).rsplit(b")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def rss_mb(pid: int) -> float:
+    status = _read(Path(f"/proc/{pid}/status")).decode()
+    return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

@@ -27,7 +27,7 @@ import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import running_server  # noqa: E402
+from bench._server import rss_mb, running_server, worker_pids  # noqa: E402
 
 COURSE = "vneid-va-dich-vu-cong"
 LESSON = f"/courses/{COURSE}/kich-hoat-muc-2"
@@ -70,20 +70,6 @@ def _wrk(url: str, seconds: int, connections: int, cookie: str | None = None) ->
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     return rate, percentile("50"), percentile("99")
-
-
-def _worker_rss_mb(port: int) -> list[float]:
-    """Resident memory of each worker process of the server listening on `port`."""
-    parents = [p for p in Path("/proc").iterdir() if p.name.isdigit()
-               and f"--port\0{port}\0".encode() in (p / "cmdline").read_bytes()]
-    out = []
-    for parent in parents:
-        for child in (parent / "task" / parent.name / "children").read_text().split():
-            if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
-                continue  # the resource tracker
-            status = Path(f"/proc/{child}/status").read_text()
-            out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
-    return out
 
 
 def _pages(base: str, env: dict) -> tuple[dict[str, str], str]:
@@ -144,7 +130,7 @@ def main() -> int:
                     references[name].append(_wrk(reference_url, args.seconds, args.connections))
                     signed_in = cookie if name == "lesson, signed in" else None
                     results[name].append(_wrk(url, args.seconds, args.connections, signed_in))
-            rss = _worker_rss_mb(int(base.rsplit(":", 1)[1]))
+            rss = [rss_mb(pid) for pid in worker_pids(int(base.rsplit(":", 1)[1]))]
         finally:
             reference.terminate()
             reference.wait(timeout=10)

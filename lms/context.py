@@ -25,7 +25,7 @@ class Context:
 
         Events recorded in it (lms.events.record) are delivered once it has committed;
         a failing handler never reaches the caller."""
-        from lms.events import OUTBOX_KEY, deliver
+        from lms.events import DELIVERS_KEY, OUTBOX_KEY, deliver_claimed
 
         if self.reads is not None:
             # A request holds one connection at a time, so the pool sized to the thread
@@ -34,11 +34,12 @@ class Context:
             self.reads.close()
         with Session(writer(self.engine), expire_on_commit=False) as db:
             db.info["lms_pm"] = self.pm
+            db.info[DELIVERS_KEY] = True
             with db.begin():
                 yield db
             recorded = db.info.pop(OUTBOX_KEY, [])
         if recorded:
-            deliver(self, recorded)
+            deliver_claimed(self, recorded)
 
     def reading(self) -> Session:
         """A session that only reads (a write through it raises)."""

@@ -1,5 +1,9 @@
 """Database engine, sessions, and the SQLite settings that let several workers share a file."""
 
+import sqlite3
+import threading
+import time
+from _thread import LockType
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -8,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import event, literal_column
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from lms.settings import Settings
@@ -30,7 +35,8 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         settings.ensure_instance()
         engine = create_engine(
             url, **pool,
-            connect_args={"check_same_thread": False, "timeout": settings.database_lock_timeout_seconds},
+            connect_args={"check_same_thread": False, "timeout": settings.database_lock_timeout_seconds,
+                          "factory": _QueuedWriterConnection},
         )
         _configure_sqlite(engine, settings)
     else:
@@ -45,13 +51,86 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     return engine
 
 
+# Writers wait in two places. Threads of one process queue on a Python lock, which hands
+# over at once. The thread at the head of the queue then takes SQLite's write lock, trying
+# every half millisecond; SQLite's own busy handler would sleep up to 100 ms between tries,
+# and between two worker processes the lock would stand free for most of that sleep.
+_writer_queues: dict[str, LockType] = {}
+_writer_queues_guard = threading.Lock()
+_RETRY_SECONDS = 0.0005
+
+
+def _writer_queue(path: str) -> LockType:
+    with _writer_queues_guard:
+        return _writer_queues.setdefault(path, threading.Lock())
+
+
+class _QueuedWriterConnection(sqlite3.Connection):
+    """A connection whose write transactions queue as above, and leave the queue when they end."""
+
+    queue: LockType | None = None
+    holds_queue = False
+    busy_ms = 0
+
+    def begin_immediate(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if self.queue is not None:
+            if not self.queue.acquire(timeout=timeout):
+                raise sqlite3.OperationalError("database is locked")
+            self.holds_queue = True
+        try:
+            self.execute("PRAGMA busy_timeout=0")
+            try:
+                while True:
+                    try:
+                        self.execute("BEGIN IMMEDIATE")
+                        return
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() >= deadline:
+                            raise
+                    time.sleep(_RETRY_SECONDS)
+            finally:
+                self.execute(f"PRAGMA busy_timeout={self.busy_ms}")
+        except BaseException:
+            self.leave_writer_queue()
+            raise
+
+    def leave_writer_queue(self) -> None:
+        if self.holds_queue:
+            self.holds_queue = False
+            self.queue.release()  # type: ignore[union-attr]
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_writer_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_writer_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_writer_queue()
+
+
 def _configure_sqlite(engine: Engine, settings: Settings) -> None:
     busy_ms = int(settings.database_lock_timeout_seconds * 1000)
+    timeout = settings.database_lock_timeout_seconds
+    database = engine.url.database or ""
+    queue = _writer_queue(database) if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Take transaction control from the driver so BEGIN can be IMMEDIATE.
         dbapi_connection.isolation_level = None
+        if isinstance(dbapi_connection, _QueuedWriterConnection):
+            dbapi_connection.queue, dbapi_connection.busy_ms = queue, busy_ms
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
@@ -71,7 +150,15 @@ def _configure_sqlite(engine: Engine, settings: Settings) -> None:
         # concurrent writer: SQLite fails it at once with "database is locked".
         # Writers therefore take the write lock up front and wait their turn.
         if options.get("sqlite_immediate"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw = connection.connection.dbapi_connection
+            if isinstance(raw, _QueuedWriterConnection):
+                try:
+                    raw.begin_immediate(timeout)
+                except sqlite3.OperationalError as exc:
+                    # As if SQLAlchemy had run the statement: callers know its errors.
+                    raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
 

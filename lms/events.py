@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session
 
 from lms.core.models import OutboxEvent
@@ -22,6 +22,8 @@ from lms.db import read_session, utcnow, writer
 log = logging.getLogger("lms.events")
 
 OUTBOX_KEY = "lms_outbox"
+# Set by a unit of work that delivers its own events once it commits (Context.transaction).
+DELIVERS_KEY = "lms_delivers_after_commit"
 CLAIM_FOR = timedelta(minutes=5)
 RETRY_FIRST = timedelta(seconds=10)
 RETRY_MOST = timedelta(hours=1)
@@ -75,16 +77,36 @@ def _handlers(pm: Any, name: str) -> list[Any]:
     return out
 
 
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An event its own transaction recorded and claimed, as delivery needs it."""
+
+    id: int
+    name: str
+    payload: dict[str, Any]
+    attempts: int
+    handled: tuple[str, ...] = ()
+
+
 def record(db: Session, event: DomainEvent) -> None:
     """Write the event in the caller's transaction; it is delivered once that commits."""
     pm = db.info.get("lms_pm")
     interested = pm is None or bool(_handlers(pm, event.name))
-    row = OutboxEvent(name=event.name, payload=dataclasses.asdict(event),
-                      delivered_at=None if interested else utcnow())
-    db.add(row)
-    db.flush()
+    now = utcnow()
+    values: dict[str, Any] = {
+        "name": event.name, "payload": dataclasses.asdict(event), "created_at": now, "attempts": 0,
+        "next_attempt_at": now, "claimed_until": None, "delivered_at": None if interested else now, "handled": []}
+    claims = interested and bool(db.info.get(DELIVERS_KEY))
+    if claims:
+        # Claimed by the transaction that raises it: delivering it after commit takes no second
+        # write. Should this worker stop first, the claim lapses and the periodic round delivers.
+        values.update(claimed_until=now + CLAIM_FOR, attempts=1)
+    # A plain insert: an event is written once and never read back in this transaction.
+    table = OutboxEvent.__table__
+    event_id = db.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
     if interested:
-        db.info.setdefault(OUTBOX_KEY, []).append(row.id)
+        db.info.setdefault(OUTBOX_KEY, []).append(
+            ClaimedEvent(event_id, event.name, values["payload"], values["attempts"]))
 
 
 def rebuild(name: str, payload: dict[str, Any]) -> Any:
@@ -115,7 +137,7 @@ def _claim(engine: Any, event_id: int, *, due_only: bool) -> OutboxEvent | None:
         return db.get(OutboxEvent, event_id)
 
 
-def _deliver_one(context: Any, row: OutboxEvent) -> bool:
+def _deliver_one(context: Any, row: OutboxEvent | ClaimedEvent) -> bool:
     event = rebuild(row.name, row.payload)
     handled = list(row.handled or [])
     failed: list[str] = []
@@ -140,6 +162,19 @@ def _deliver_one(context: Any, row: OutboxEvent) -> bool:
     with Session(writer(context.engine)) as db, db.begin():
         db.execute(update(OutboxEvent).where(OutboxEvent.id == row.id).values(**values))
     return not failed
+
+
+def deliver_claimed(context: Any, rows: Iterable[ClaimedEvent]) -> int:
+    """Deliver events that the transaction which raised them claimed (see record), once it has
+    committed; returns how many reached all their handlers. Never raises."""
+    delivered = 0
+    try:
+        for row in rows:
+            if _deliver_one(context, row):
+                delivered += 1
+    except Exception as exc:  # noqa: BLE001 - e.g. the database is busy: the claim lapses, a round retries
+        log.warning("delivering events stopped (%s); pending ones are retried later", type(exc).__name__)
+    return delivered
 
 
 def deliver(context: Any, event_ids: Iterable[int] | None = None, *, limit: int = 200) -> int:

@@ -4,12 +4,13 @@ giving, refusing or withdrawing one (by the person, or by a helper or staff on t
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from lms.consents import ConsentChanged, ConsentPurpose
 from lms.context import Context
 from lms.core.models import Consent, User
+from lms.db import utcnow
 from lms.errors import NotFound, ServiceError
 from lms.events import record
 from lms.plugin_host import flatten
@@ -117,12 +118,26 @@ def record_decision(db: Session, *, user: User, purpose: str, granted: bool, met
     return row
 
 
-def record_joining(db: Session, *, user: User, chosen: dict[str, bool], method: str,
+def record_joining(db: Session, *, user: User, chosen: dict[str, bool] | None, method: str,
                    helper: User | None = None) -> None:
-    """The optional purposes a new account's form asked: each one given or refused, as ticked."""
-    for purpose in joining(db.info["lms_pm"]):
-        record_decision(db, user=user, purpose=purpose.key, granted=bool(chosen.get(purpose.key)), method=method,
-                        helper=helper)
+    """A new account's first decisions: learning given, and each optional purpose its form asked
+    (`chosen`; None when it asked none) given or refused, as ticked.
+
+    One insert for all of them, and no look-up of an earlier decision: there is none. A refusal of
+    a purpose whose plugin acts on it raises the event (its processing must not start)."""
+    pm = db.info["lms_pm"]
+    declared = purposes(pm)
+    decisions = {LEARNING.key: True}
+    if chosen is not None:
+        decisions.update({p.key: bool(chosen.get(p.key)) for p in joining(pm)})
+    now = utcnow()
+    db.execute(insert(Consent), [
+        {"user_id": user.id, "purpose": key, "text_version": declared[key].current, "method": method,
+         "helper_id": helper.id if helper else None, "given_at": now, "granted": granted}
+        for key, granted in decisions.items()])
+    for key, granted in decisions.items():
+        if not granted and declared[key].notifies:
+            record(db, ConsentChanged(user_id=user.id, purpose=key, granted=False))
 
 
 def may_act_for(actor: User, person: User) -> bool:

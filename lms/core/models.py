@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 from lms.db import utcnow
 from lms.media import MediaFile  # noqa: F401 - core_media is defined with its store, collected here
 from lms.text import fold
+from lms.versions import ContentVersion, track  # noqa: F401 - core_content_version is collected here
 
 
 class Place(SQLModel, table=True):
@@ -21,6 +22,10 @@ class Place(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# Village pickers are kept in memory until a place changes.
+track(Place, "places")
 
 
 class User(SQLModel, table=True):

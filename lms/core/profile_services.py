@@ -19,7 +19,14 @@ from sqlmodel import Session
 from lms.context import Context
 from lms.core import recovery_services as recovery
 from lms.core.models import Place, RecoveryCode, User, UserSession
-from lms.core.services import active_village, authenticate, parse_birth_year, password_context, village_choices
+from lms.core.services import (
+    PlaceChoice,
+    active_village,
+    authenticate,
+    parse_birth_year,
+    password_context,
+    village_choices,
+)
 from lms.db import utcnow
 from lms.errors import FormErrors, NotFound, ServiceError
 from lms.ratelimit import hit
@@ -47,11 +54,11 @@ def village_required(user: User) -> bool:
     return user.role == "learner"
 
 
-def profile_villages(db: Session, user: User) -> list[tuple[Place | None, list[Place]]]:
+def profile_villages(db: Session, user: User) -> list[tuple[PlaceChoice | None, list[PlaceChoice]]]:
     """The villages this person may choose, grouped by commune: any active one for a learner,
     those of their own commune for everybody else. The current village stays choosable even if
     it was closed or lies elsewhere since, so correcting the name does not force a move."""
-    choices: list[tuple[Place | None, list[Place]]] = list(village_choices(db))
+    choices: list[tuple[PlaceChoice | None, list[PlaceChoice]]] = list(village_choices(db))
     if user.role != "learner":
         choices = [(commune, villages) for commune, villages in choices
                    if user.commune_id is not None and commune is not None and commune.id == user.commune_id]
@@ -59,7 +66,7 @@ def profile_villages(db: Session, user: User) -> list[tuple[Place | None, list[P
         current = db.get(Place, user.village_id)
         if current is not None:
             commune = db.get(Place, current.parent_id) if current.parent_id else None
-            choices.insert(0, (commune, [current]))
+            choices.insert(0, (PlaceChoice.of(commune) if commune else None, [PlaceChoice.of(current)]))
     return choices
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from lms import versions
 from lms.context import Context
 from lms.core import consent_services
 from lms.core.models import (
@@ -78,19 +79,37 @@ def check_new_password(password: str, confirm: str | None, phone: str | None) ->
 # --- Places ----------------------------------------------------------------
 
 
-def village_choices(db: Session, commune_id: int | None = None) -> list[tuple[Place, list[Place]]]:
+@dataclass(frozen=True)
+class PlaceChoice:
+    """A place as a picker shows it: kept in memory between requests, so not a database row."""
+
+    id: int
+    name: str
+    parent_id: int | None
+
+    @classmethod
+    def of(cls, place: Place) -> "PlaceChoice":
+        return cls(place.id, place.name, place.parent_id)  # type: ignore[arg-type]
+
+
+def village_choices(db: Session, commune_id: int | None = None) -> list[tuple[PlaceChoice, list[PlaceChoice]]]:
     """Active communes with their active villages, for a village picker (one commune's only,
-    with `commune_id`: a province holds thousands of villages)."""
-    communes = select(Place).where(Place.kind == "commune", Place.active.is_(True)).order_by(Place.name)
-    villages = select(Place).where(Place.kind == "village", Place.active.is_(True)).order_by(Place.name)
-    if commune_id is not None:
-        communes = communes.where(Place.id == commune_id)
-        villages = villages.where(Place.parent_id == commune_id)
-    communes, villages = db.exec(communes).scalars().all(), db.exec(villages).scalars().all()
-    by_commune: dict[int, list[Place]] = {}
-    for village in villages:
-        by_commune.setdefault(village.parent_id or 0, []).append(village)
-    return [(commune, by_commune[commune.id]) for commune in communes if commune.id in by_commune]
+    with `commune_id`: a province holds thousands of villages). Read again only after a place
+    changed (lms.versions)."""
+
+    def read() -> list[tuple[PlaceChoice, list[PlaceChoice]]]:
+        communes = select(Place).where(Place.kind == "commune", Place.active.is_(True)).order_by(Place.name)
+        villages = select(Place).where(Place.kind == "village", Place.active.is_(True)).order_by(Place.name)
+        if commune_id is not None:
+            communes = communes.where(Place.id == commune_id)
+            villages = villages.where(Place.parent_id == commune_id)
+        by_commune: dict[int, list[PlaceChoice]] = {}
+        for village in db.exec(villages).scalars().all():
+            by_commune.setdefault(village.parent_id or 0, []).append(PlaceChoice.of(village))
+        return [(PlaceChoice.of(commune), by_commune[commune.id]) for commune in db.exec(communes).scalars().all()
+                if commune.id in by_commune]
+
+    return versions.cached(db, "places", ("village_choices", commune_id), read)
 
 
 def active_village(db: Session, village_id: Any) -> Place | None:
@@ -270,9 +289,7 @@ def create_learner(
             db.flush()
     except IntegrityError as exc:
         raise ServiceError("phone_taken", "Số điện thoại này đã có tài khoản.", 409) from exc
-    record_consent(db, user=user, purpose="learning", method=consent_method, helper=helper)
-    if joining is not None:
-        consent_services.record_joining(db, user=user, chosen=joining, method=consent_method, helper=helper)
+    consent_services.record_joining(db, user=user, chosen=joining, method=consent_method, helper=helper)
     return user
 
 

@@ -155,6 +155,34 @@ def test_two_workers_delivering_at_once_deliver_each_event_once(install_plugins,
         app.state.engine.dispose()
 
 
+def test_an_event_whose_worker_stopped_after_commit_is_delivered_once_its_claim_lapses(
+        install_plugins, make_settings, engine, db, monkeypatch):
+    """The transaction that raises an event claims it (no second write to deliver it); if the
+    worker stops before delivering, no other worker takes it while the claim holds, and the
+    periodic round delivers it once the claim has lapsed."""
+    install_plugins(EVERYTHING)
+    import lms.events
+    from tests.plugins.everything import plugin
+
+    app, other = create_app(make_settings()), create_app(make_settings())
+    seen = len(plugin.received_events)
+    monkeypatch.setattr(lms.events, "deliver_claimed", lambda context, rows: 0)  # the worker stops here
+    with app.state.context.transaction() as write:
+        record(write, plugin.HelloSaid(words="bị bỏ dở"))
+    monkeypatch.undo()
+    row = _event(db, plugin.HelloSaid.name)
+    assert row.delivered_at is None and row.attempts == 1 and row.claimed_until > utcnow()
+    assert deliver(other.state.context) == 0 and len(plugin.received_events) == seen
+    with app.state.context.transaction() as write:
+        write.execute(update(OutboxEvent).where(OutboxEvent.id == row.id)
+                      .values(claimed_until=utcnow() - timedelta(seconds=1)))
+    assert deliver(other.state.context) == 1
+    assert [e.words for e in plugin.received_events[seen:]] == ["bị bỏ dở"]
+    assert _event(db, plugin.HelloSaid.name).delivered_at is not None
+    for each in (app, other):
+        each.state.engine.dispose()
+
+
 def test_the_server_delivers_pending_events_at_start(install_plugins, make_settings, engine, db):
     install_plugins(EVERYTHING)
     from tests.plugins.everything import plugin
