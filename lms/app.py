@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         render_error=render_error,
         user_model=User,
         session_model=UserSession,
+        offline_pages=frozenset(flatten(pm.hook.offline_pages())),
     )
     app.add_middleware(GZipMiddleware, minimum_size=500)
     return app

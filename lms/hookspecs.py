@@ -114,3 +114,10 @@ def consent_purposes() -> list[Any]:
     """Return lms.consents.ConsentPurpose entries: the purposes this plugin processes personal
     data for. When a person withdraws one, the plugin stops that processing on the event
     `core.consent_changed` (lms.consents.ConsentChanged)."""
+
+
+@hookspec
+def offline_pages() -> list[Any]:
+    """Return route paths (as declared, e.g. "/courses/{slug}") of pages that hold no personal
+    data when nobody is signed in: the service worker keeps them for reading offline
+    (lms.offline). A page whose anonymous answer names a person must not be listed."""

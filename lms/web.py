@@ -18,6 +18,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lms import offline
 from lms.db import reader, utcnow, write_session
 from lms.security import (
     CSRF_COOKIE,
@@ -43,8 +44,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; object-src 'none'; "
-        b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        b"default-src 'self'; script-src 'self' " + offline.REGISTER_SCRIPT_HASH.encode() + b"; "
+        b"img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     ),
 ]
 LAST_SEEN_EVERY = timedelta(hours=1)
@@ -127,8 +128,9 @@ def load_user(engine: Any, session_token: str | None, user_model: Any, session_m
 
 class WebGuard:
     def __init__(self, app: ASGIApp, *, settings: Any, engine: Any, render_error: Any,
-                 user_model: Any, session_model: Any) -> None:
+                 user_model: Any, session_model: Any, offline_pages: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.offline_pages = offline_pages
         self.settings = settings
         self.engine = engine
         self.secret = settings.resolved_secret_key()
@@ -164,6 +166,11 @@ class WebGuard:
                 headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
                 if self.hsts:
                     headers.append(HSTS)
+                if message["status"] == 200 and scope["method"] == "GET":
+                    route = scope.get("route")
+                    if getattr(route, "path", None) in self.offline_pages:
+                        signed_in = state is not None and state.get("user") is not None
+                        headers.append((offline.HEADER, offline.PUBLIC_COPY if signed_in else offline.THIS_ANSWER))
                 # Only a page that put the token in a form (or an htmx header) made a cookie.
                 made = state.get("csrf_new_cookie") if state is not None else None
                 if made:

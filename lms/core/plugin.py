@@ -13,12 +13,13 @@ def register_routers() -> list[Any]:
     from lms.core.account_merge import router as account_merge
     from lms.core.data_pages import router as data_pages
     from lms.core.media_router import router as media
+    from lms.core.offline_router import router as offline
     from lms.core.profile import router as profile
     from lms.core.recovery import router as recovery
     from lms.core.router import router
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile]
+    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile, offline]
 
 
 @hookimpl
@@ -29,6 +30,11 @@ def nav_items(user: Any) -> list[NavItem]:
     if user.role in ("staff", "admin"):
         items.append(NavItem("Quản lý", "/staff", 70))
     return items
+
+
+@hookimpl
+def offline_pages() -> list[str]:
+    return ["/", "/offline"]
 
 
 @hookimpl

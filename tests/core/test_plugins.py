@@ -205,7 +205,25 @@ def check_consent_purposes(app, settings, **_):
     assert [(e.purpose, e.granted) for e in changes] == [("everything_letters", False), ("everything_letters", True)]
 
 
+def check_offline_pages(app, settings, **_):
+    """A plugin's page named for reading offline is marked so; its members' page is not."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from tests.factories import login, make_places, make_user
+
+    with TestClient(app, follow_redirects=False) as browser:
+        assert browser.get("/hello").headers["x-offline-copy"] == "this"
+        with Session(app.state.engine, expire_on_commit=False) as db:
+            member = make_user(db, settings, role="team_member", commune=make_places(db).commune)
+        login(browser, member.phone)
+        assert browser.get("/hello").headers["x-offline-copy"] == "public"
+        members = browser.get("/hello/members")
+    assert members.status_code == 200 and "x-offline-copy" not in members.headers
+
+
 HOOK_CHECKS = {
+    "offline_pages": check_offline_pages,
     "consent_purposes": check_consent_purposes,
     "page_sections": check_page_sections,
     "register_routers": check_register_routers,

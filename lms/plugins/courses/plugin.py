@@ -21,10 +21,18 @@ meta = PluginMeta(name="courses", label="Khóa học")
 
 @hookimpl
 def register_routers() -> list[Any]:
+    from lms.plugins.courses.offline import router as offline
     from lms.plugins.courses.router import router
     from lms.plugins.courses.studio import router as studio
 
-    return [router, studio]
+    return [router, studio, offline]
+
+
+@hookimpl
+def offline_pages() -> list[str]:
+    from lms.plugins.courses.offline import OFFLINE_PAGES
+
+    return OFFLINE_PAGES
 
 
 @hookimpl

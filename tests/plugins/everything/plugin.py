@@ -166,3 +166,8 @@ def consent_purposes() -> list[Any]:
     return [ConsentPurpose(key="everything_letters", label="Thư thử nghiệm", current="thu-1",
                            texts={"thu-1": "Tôi đồng ý nhận thư thử nghiệm."},
                            stops="Không gửi thư thử nghiệm nữa.", ask_when_joining=True)]
+
+
+@hookimpl
+def offline_pages() -> list[str]:
+    return ["/hello"]
