@@ -121,3 +121,12 @@ def offline_pages() -> list[Any]:
     """Return route paths (as declared, e.g. "/courses/{slug}") of pages that hold no personal
     data when nobody is signed in: the service worker keeps them for reading offline
     (lms.offline). A page whose anonymous answer names a person must not be listed."""
+
+
+@hookspec
+def offline_forms() -> list[Any]:
+    """Return lms.offline.OfflineForm entries: route paths and labels of forms the service worker
+    may keep and send later when the phone is offline (lms.offline). Sending one twice must do
+    it once (a key in the form, made on the phone, or an action that is the same done twice),
+    and a refusal must show the form again with the person's input (a CSRF failure on a
+    PUBLIC_FORM route does)."""

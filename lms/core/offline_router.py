@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lms import security as access
+from lms.plugin_host import flatten
 from lms.templating import render
 
 router = APIRouter()
@@ -23,8 +24,10 @@ def _service_worker(request: Request) -> bytes:
     cached = getattr(state, "service_worker", None)
     if cached is None:
         static = state.static.url
+        forms = flatten(state.pm.hook.offline_forms())
         context = {"workbox": [static(f"{WORKBOX}/workbox-{m}.prod.js") for m in WORKBOX_MODULES],
-                   "precache": [static(rel) for rel in PRECACHED]}
+                   "precache": [static(rel) for rel in PRECACHED], "stylesheet": static("css/site.css"),
+                   "forms": [{"pattern": form.pattern(), "label": form.label} for form in forms]}
         # A new version whenever a file it names changes (their names carry their hashes).
         context["version"] = hashlib.sha256(json.dumps(context).encode()).hexdigest()[:12]
         cached = state.templates.get_template("offline/sw.js").render(context).encode()

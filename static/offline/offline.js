@@ -138,6 +138,54 @@
     }
   }
 
+  // What waits to be sent, asked of the service worker (it keeps the queue).
+  function askWorker(question) {
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return new Promise(function (resolve) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function (event) { resolve(event.data); };
+        (navigator.serviceWorker.controller || registration.active).postMessage(question, [channel.port2]);
+      });
+    });
+  }
+
+  function when(at) {
+    var d = new Date(at);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + " " + two(d.getDate()) + "/" + two(d.getMonth() + 1);
+  }
+
+  async function showWaiting(box) {
+    var list = await askWorker("danh-sach");
+    box.textContent = "";
+    box.appendChild(element("h2", "Chờ gửi (" + list.waiting.length + ")"));
+    if (!list.waiting.length && !list.confirm.length) {
+      box.appendChild(element("p", "Không có gì đang chờ gửi.", {"class": "muted"}));
+    }
+    if (list.waiting.length) {
+      box.appendChild(element("p", "Điện thoại sẽ tự gửi khi có mạng trở lại.", {"class": "muted"}));
+      var ul = element("ul", "", {"class": "outline"});
+      list.waiting.forEach(function (item) { ul.appendChild(element("li", item.label + " · lưu lúc " + when(item.at))); });
+      box.appendChild(ul);
+    }
+    if (list.confirm.length) {
+      box.appendChild(element("h2", "Cần xác nhận (" + list.confirm.length + ")"));
+      box.appendChild(element("p", "Máy chủ chưa nhận những mục này (biểu mẫu đã hết hạn hoặc cần sửa). Thông tin bạn đã nhập vẫn còn: mở ra, kiểm tra rồi gửi lại."));
+      var confirm = element("ul", "", {"class": "outline"});
+      list.confirm.forEach(function (item) {
+        var li = element("li");
+        li.appendChild(element("a", item.label + " · lưu lúc " + when(item.at), {href: item.url}));
+        confirm.appendChild(li);
+      });
+      box.appendChild(confirm);
+    }
+  }
+
+  var waiting = document.querySelector("[data-offline-waiting]");
+  if (waiting) {
+    showWaiting(waiting);
+    navigator.serviceWorker.addEventListener("message", function () { showWaiting(waiting); });
+  }
   var box = document.querySelector("[data-offline-course]");
   if (box) setUpSaveBox(box);
   var list = document.querySelector("[data-offline-list]");

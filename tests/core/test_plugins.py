@@ -222,7 +222,23 @@ def check_offline_pages(app, settings, **_):
     assert members.status_code == 200 and "x-offline-copy" not in members.headers
 
 
+def check_offline_forms(app, **_):
+    """A plugin's form named for sending later is one the service worker keeps when offline."""
+    import json
+    import re
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as browser:
+        script = browser.get("/sw.js").text
+    forms = json.loads(re.search(r"const FORMS = (\[.*?\])\.map", script).group(1))
+    greeting = next(form for form in forms if form["label"] == "Lời chào thử")
+    assert re.match(greeting["pattern"], "/hello/lan/greet") and not re.match(greeting["pattern"], "/hello/lan")
+    assert {"Đăng ký sự kiện", "Đánh dấu đã học xong bài"} <= {form["label"] for form in forms}
+
+
 HOOK_CHECKS = {
+    "offline_forms": check_offline_forms,
     "offline_pages": check_offline_pages,
     "consent_purposes": check_consent_purposes,
     "page_sections": check_page_sections,

@@ -36,6 +36,14 @@ def offline_pages() -> list[str]:
 
 
 @hookimpl
+def offline_forms() -> list[Any]:
+    from lms.offline import OfflineForm
+
+    # Marking a lesson done twice is marking it once.
+    return [OfflineForm("/courses/{slug}/{lesson_slug}/done", "Đánh dấu đã học xong bài")]
+
+
+@hookimpl
 def course_pack_dirs() -> list[Path]:
     return [paths.courses_dir()]
 

@@ -23,6 +23,21 @@ def register_routers() -> list[Any]:
 
 
 @hookimpl
+def offline_pages() -> list[str]:
+    # The form a hall opens: kept, so a weak network does not stop a registration.
+    return ["/e/{code}"]
+
+
+@hookimpl
+def offline_forms() -> list[Any]:
+    from lms.offline import OfflineForm
+
+    # Each display of the form has its own key (made on the phone when the page comes from the
+    # phone's copy), so sending it twice registers once; a refusal shows the form with the input.
+    return [OfflineForm("/e/{code}", "Đăng ký sự kiện")]
+
+
+@hookimpl
 def nav_items(request: Any, user: Any) -> list[NavItem]:
     if user is not None and user.role in ("team_member", "staff", "admin"):
         return [NavItem("Sự kiện", "/staff/events", 60)]

@@ -171,3 +171,10 @@ def consent_purposes() -> list[Any]:
 @hookimpl
 def offline_pages() -> list[str]:
     return ["/hello"]
+
+
+@hookimpl
+def offline_forms() -> list[Any]:
+    from lms.offline import OfflineForm
+
+    return [OfflineForm("/hello/{name}/greet", "Lời chào thử")]
