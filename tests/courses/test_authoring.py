@@ -121,7 +121,7 @@ def test_write_preview_publish_and_scope(client, make_client, db, settings, comm
     assert mine.get(f"/courses/{course.slug}/{first}").status_code == 200
     assert theirs.get(f"/courses/{course.slug}/{first}").status_code == 404
     assert visitor.get(f"/courses/{course.slug}").status_code == 404
-    assert "<script>" not in mine.get(f"/courses/{course.slug}/{first}").text
+    assert "<script>alert(1)" not in mine.get(f"/courses/{course.slug}/{first}").text
 
 
 def test_version_two_keeps_progress_and_an_old_version_comes_back(client, make_client, db, settings,
