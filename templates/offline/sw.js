@@ -97,7 +97,8 @@ async function confirmations() {
 }
 
 async function waitingList() {
-  const entries = await queue.getAll();
+  // The entry being sent has left the queue but is not sent until the server answers.
+  const entries = (sending ? [sending] : []).concat(await queue.getAll());
   return {waiting: entries.map((entry) => ({label: entry.metadata.label, at: entry.timestamp})),
           confirm: (await confirmations()).map(({url, label, at}) => ({url, label, at}))};
 }
@@ -128,21 +129,27 @@ async function keepForConfirmation(entry, response) {
 }
 
 let replaying = null;
+let sending = null;
 async function replay() {
   let entry;
   while ((entry = await queue.shiftRequest())) {
-    let response;
+    sending = entry;
     try {
-      response = await fetch(entry.request.clone(), {redirect: "manual"});
-    } catch (error) {
-      await queue.unshiftRequest(entry);
-      throw error;
-    }
-    if (response.status >= 400 && response.status < 500) {
-      await keepForConfirmation(entry, response);
-    } else if (response.status >= 500) {
-      await queue.unshiftRequest(entry);
-      throw new Error("máy chủ bận");
+      let response;
+      try {
+        response = await fetch(entry.request.clone(), {redirect: "manual"});
+      } catch (error) {
+        await queue.unshiftRequest(entry);
+        throw error;
+      }
+      if (response.status >= 400 && response.status < 500) {
+        await keepForConfirmation(entry, response);
+      } else if (response.status >= 500) {
+        await queue.unshiftRequest(entry);
+        throw new Error("máy chủ bận");
+      }
+    } finally {
+      sending = null;
     }
   }
 }
