@@ -5,12 +5,11 @@ import re
 import zipfile
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from lms.plugins.courses.models import ContentEditor, Course, CourseChange, CourseDraft, Lesson, LessonProgress
 from lms.plugins.courses.packs import load_packs
-from tests.factories import csrf, fresh, login, make_places, make_user, post_form, text_of
+from tests.factories import csrf, fresh, login, make_user, post_form, text_of
 
 WORDS = ("Ông Tư ở thôn Đông mở điện thoại, vào ứng dụng ngân hàng, quét mã trên tấm bảng của quầy rau. "
          "Trước khi bấm chuyển, ông đọc kỹ tên người nhận hiện trên màn hình và so với tên chủ quầy. ") * 6
@@ -19,20 +18,6 @@ SOURCES = "\n\n## Nguồn tham khảo\n\n- Ngân hàng Nhà nước Việt Nam: 
 
 def body(intro: str) -> str:
     return f"{intro}\n\n## Các bước\n\n1. Mở ứng dụng.\n2. Quét mã.\n3. Kiểm tra tên.\n\n{WORDS}{SOURCES}"
-
-
-@pytest.fixture
-def commune_editor(client, make_client, db, settings):
-    places = make_places(db)
-    other = make_places(db, commune_name="Phường Hòa Bình", villages=("Tổ 1",))
-    editor = make_user(db, settings, role="staff", commune=places.commune, name="Cán Bộ Văn Hóa")
-    admin = make_user(db, settings, role="admin", name="Quản Trị")
-    admin_client = make_client()
-    login(admin_client, admin.phone)
-    assert post_form(admin_client, f"/studio-editors/{editor.id}", {"allowed": "1"},
-                     page="/studio-editors").status_code == 303
-    login(client, editor.phone)
-    return places, other, editor, admin_client
 
 
 def _create(client, **overrides):
