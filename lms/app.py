@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         user_model=User,
         session_model=UserSession,
         offline_pages=frozenset(flatten(pm.hook.offline_pages())),
+        inline_scripts=tuple(flatten(pm.hook.inline_scripts())),
     )
     app.add_middleware(GZipMiddleware, minimum_size=500)
     return app

@@ -124,6 +124,20 @@ def offline_pages() -> list[Any]:
 
 
 @hookspec
+def inline_scripts() -> list[Any]:
+    """Return the exact text of `<script>` elements the plugin's pages carry inline (a few lines
+    a page needs with no extra request). The Content-Security-Policy allows each by its hash;
+    any other inline script is blocked. The text must be constant: no user input in it."""
+
+
+@hookspec
+def bulletin_choices(db: Any, user: Any) -> list[Any]:
+    """Return lms.bulletin.BulletinChoice entries this staff member may put in a loudspeaker
+    bulletin (their commune's news, announcements), newest first. Called for the bulletin form
+    and again when it is sent: only keys offered then are accepted."""
+
+
+@hookspec
 def offline_forms() -> list[Any]:
     """Return lms.offline.OfflineForm entries: route paths and labels of forms the service worker
     may keep and send later when the phone is offline (lms.offline). Sending one twice must do

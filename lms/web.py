@@ -37,17 +37,22 @@ from lms.security import (
 log = logging.getLogger("lms.request")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    # Tickets and set-up links carry tokens in their paths; never pass them on.
-    (b"referrer-policy", b"same-origin"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self' " + offline.REGISTER_SCRIPT_HASH.encode() + b"; "
-        b"img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    ),
-]
+def security_headers(inline_scripts: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers of every answer. Inline scripts run only when listed here, by hash: the
+    service worker's start line and the plugins' own (hook `inline_scripts`)."""
+    sources = " ".join(dict.fromkeys([offline.REGISTER_SCRIPT_HASH, *map(offline.script_hash, inline_scripts)]))
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        # Tickets and set-up links carry tokens in their paths; never pass them on.
+        (b"referrer-policy", b"same-origin"),
+        (
+            b"content-security-policy",
+            b"default-src 'self'; script-src 'self' " + sources.encode() + b"; "
+            b"img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    ]
+
 LAST_SEEN_EVERY = timedelta(hours=1)
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 # The same limits as the form parser the routes use, checked once here with our messages.
@@ -128,9 +133,11 @@ def load_user(engine: Any, session_token: str | None, user_model: Any, session_m
 
 class WebGuard:
     def __init__(self, app: ASGIApp, *, settings: Any, engine: Any, render_error: Any,
-                 user_model: Any, session_model: Any, offline_pages: frozenset[str] = frozenset()) -> None:
+                 user_model: Any, session_model: Any, offline_pages: frozenset[str] = frozenset(),
+                 inline_scripts: tuple[str, ...] = ()) -> None:
         self.app = app
         self.offline_pages = offline_pages
+        self.security_headers = security_headers(inline_scripts)
         self.settings = settings
         self.engine = engine
         self.secret = settings.resolved_secret_key()
@@ -163,7 +170,7 @@ class WebGuard:
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                headers += [(name, value) for name, value in self.security_headers if name not in present]
                 if self.hsts:
                     headers.append(HSTS)
                 if message["status"] == 200 and scope["method"] == "GET":

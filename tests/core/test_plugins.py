@@ -237,7 +237,64 @@ def check_offline_forms(app, **_):
     assert {"Đăng ký sự kiện", "Đánh dấu đã học xong bài"} <= {form["label"] for form in forms}
 
 
+def check_bulletin_choices(app, settings, **_):
+    """A plugin's choice is listed on the bulletin form for the staff it is offered to and goes
+    into the MP3; a key not offered to that person is refused."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from lms.plugins.courses import audio
+    from tests.factories import csrf, login, make_places, make_user
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        staff = make_user(db, settings, role="staff", commune=make_places(db).commune)
+        admin = make_user(db, settings, role="admin")
+    with TestClient(app, follow_redirects=False) as browser:
+        login(browser, staff.phone)
+        form = browser.get("/studio-bulletin").text
+        assert re.search(r'<legend>Lời chào</legend>.*value="hello:1"> Chào bà con thôn mình', form, re.S)
+        token = csrf(browser, "/studio-bulletin")
+        made = browser.post("/studio-bulletin", data={"csrf_token": token, "item": "hello:1"})
+        forged = browser.post("/studio-bulletin", data={"csrf_token": token, "item": "hello:2"})
+        login(browser, admin.phone)
+        assert "hello:1" not in browser.get("/studio-bulletin").text
+        token = csrf(browser, "/studio-bulletin")
+        refused = browser.post("/studio-bulletin", data={"csrf_token": token, "item": "hello:1"})
+    assert made.status_code == 200 and made.headers["content-type"] == "audio/mpeg"
+    # The intro, the choice's group and title, its words (numbers read out), the close.
+    spoken = [f"Bản tin Bình dân học vụ số của Xã Minh Châu, ngày {audio.vietnamese_date(audio.today())}. "
+              "Bản tin gồm một mục.", "Lời chào: Chào bà con thôn mình.", "Xin chào hai mươi lăm hộ gia đình.",
+              "Hết bản tin. Cảm ơn bà con đã lắng nghe."]
+    expected = sum(audio.synthesize(words)[1] + audio.BULLETIN_PAUSE for words in spoken)
+    assert abs(audio.inspect(made.content).duration - expected) < 1.0
+    for response in (forged, refused):
+        assert response.status_code == 422 and "Hãy chọn ít nhất một bài học hoặc một tin" in text_of(response.text)
+
+
+def check_inline_scripts(app, **_):
+    """A plugin's inline script is allowed by its hash; a script one byte different is not."""
+    import base64
+    import hashlib
+
+    from fastapi.testclient import TestClient
+
+    from tests.plugins.everything.plugin import HELLO_SCRIPT
+
+    def source(script: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+    with TestClient(app) as browser:
+        policy = browser.get("/hello").headers["content-security-policy"]
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src")).split()
+    assert source(HELLO_SCRIPT) in script_src
+    assert source(HELLO_SCRIPT + " ") not in script_src and "'unsafe-inline'" not in script_src
+
+
 HOOK_CHECKS = {
+    "inline_scripts": check_inline_scripts,
+    "bulletin_choices": check_bulletin_choices,
     "offline_forms": check_offline_forms,
     "offline_pages": check_offline_pages,
     "consent_purposes": check_consent_purposes,

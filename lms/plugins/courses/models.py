@@ -168,3 +168,45 @@ class ContentEditor(SQLModel, table=True):
     user_id: int = Field(foreign_key="core_user.id", primary_key=True)
     granted_by_id: int | None = Field(default=None, foreign_key="core_user.id")
     granted_at: datetime = Field(default_factory=utcnow)
+
+
+class LessonRecording(SQLModel, table=True):
+    """A person's recording of a lesson, uploaded by staff; one per lesson. The bytes are in the
+    media store (core_media), named by `media_key`."""
+
+    __tablename__ = "courses_lesson_recording"
+
+    lesson_id: int = Field(foreign_key="courses_lesson.id", primary_key=True)
+    media_key: str = Field(max_length=64)
+    content_type: str = Field(max_length=40)
+    size: int
+    duration_ms: int
+    # Shown on the lesson as "ghi âm bởi …": the uploader's name or one typed in the form.
+    speaker_name: str = Field(default="", max_length=120)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="core_user.id", index=True)
+    # The lesson's content when recorded: the editor is told when the text changed since.
+    lesson_hash: str = Field(default="", max_length=64)
+    converted: bool = Field(default=False)
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class LessonSpeech(SQLModel, table=True):
+    """The machine voice of one version of a lesson. The row is claimed before generating, so
+    two workers never make the same audio twice; `media_key` is empty until it is made."""
+
+    __tablename__ = "courses_lesson_speech"
+    __table_args__ = (UniqueConstraint("lesson_id", "content_hash", "voice", "rules"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="courses_lesson.id", index=True)
+    content_hash: str = Field(max_length=64)
+    voice: str = Field(max_length=40)
+    # speech.RULES_VERSION: new rules for words make the audio again.
+    rules: str = Field(max_length=16)
+    media_key: str | None = Field(default=None, max_length=64)
+    size: int = Field(default=0)
+    duration_ms: int = Field(default=0)
+    claim: str = Field(default="", max_length=32)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    generated_at: datetime | None = Field(default=None)
+    generate_ms: int = Field(default=0)

@@ -36,6 +36,13 @@ def offline_pages() -> list[str]:
 
 
 @hookimpl
+def inline_scripts() -> list[str]:
+    from lms.plugins.courses.audio import BROWSER_VOICE_SCRIPT
+
+    return [BROWSER_VOICE_SCRIPT]
+
+
+@hookimpl
 def offline_forms() -> list[Any]:
     from lms.offline import OfflineForm
 

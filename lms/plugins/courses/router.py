@@ -12,7 +12,8 @@ from lms.context import context_of
 from lms.core.models import User
 from lms.core.services import AUDIENCES
 from lms.db import get_session
-from lms.plugins.courses import services
+from lms.media import media_url
+from lms.plugins.courses import audio, services
 from lms.plugins.courses.markdown import reading_minutes
 from lms.plugins.courses.models import CourseAsset, Enrolment
 from lms.plugins.courses.packs import COMPETENCE_LABELS, DOMAINS
@@ -133,7 +134,26 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
     context["og"] = _og(request, f"{lesson.title} · {course.title}", lesson.excerpt or course.summary,
                         context["lesson_path"])
     context["just_done"] = request.query_params.get("done") == "1"
+    context["listening"] = catalog(request, db).memo(("listening", lesson.id), lambda: audio.listening(
+        db, lesson_id=lesson.id, lesson_path=context["lesson_path"]))
+    context["browser_voice"] = audio.browser_voice_tag()
     return render(request, "courses/lesson.html", context)
+
+
+@router.api_route("/courses/{slug}/{lesson_slug}/giong-may.mp3", methods=["GET", "HEAD"],
+                  dependencies=[access.PUBLIC_ROUTE], include_in_schema=False)
+def lesson_machine_voice(request: Request, slug: str, lesson_slug: str,
+                         db: Session = Depends(get_session)) -> Any:
+    """The machine voice of the lesson as it is now: made on the first listen (once, whatever the
+    number of workers), then a redirect to its immutable media address, where Range is served."""
+    course = _course_or_404(request, db, slug)
+    lesson = course.lesson(lesson_slug)
+    if lesson is None:
+        raise HTTPException(404)
+    key = audio.machine_audio(context_of(request), lesson_id=lesson.id)
+    # Not cached: the next version of the lesson has another voice file.
+    return RedirectResponse(media_url(key, "audio/mpeg"), status_code=302,
+                            headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/courses/{slug}/{lesson_slug}/done")

@@ -242,6 +242,7 @@ class Catalog:
         self.courses: list[CourseOutline] = []
         self.by_slug: dict[str, CourseOutline] = {}
         self._bodies: dict[int, str] = {}
+        self._memos: dict[Any, Any] = {}
 
     def refresh(self, db: Session) -> "Catalog":
         version = db.exec(select(CatalogState.version).where(CatalogState.id == 1)).scalar()
@@ -276,6 +277,7 @@ class Catalog:
             self.courses = outlines
             self.by_slug = {c.slug: c for c in outlines}
             self._bodies = {}
+            self._memos = {}
             self.version = version
         return self
 
@@ -285,6 +287,15 @@ class Catalog:
             html = db.exec(select(Lesson.body_html).where(Lesson.id == lesson_id)).scalar() or ""
             self._bodies[lesson_id] = html
         return html
+
+    def memo(self, key: Any, make: Any) -> Any:
+        """What `make()` returns, kept until the catalog version changes: for facts about a
+        lesson whose every change calls catalog_changed (its recording, its machine voice)."""
+        try:
+            return self._memos[key]
+        except KeyError:
+            value = self._memos[key] = make()
+            return value
 
     def by_slug_id(self, course_id: int) -> CourseOutline | None:
         return next((c for c in self.courses if c.id == course_id), None)

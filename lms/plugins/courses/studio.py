@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms.bulletin import BulletinChoice
 from lms.context import context_of
 from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
@@ -20,7 +21,7 @@ from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
 from lms.forms import FormFields, FormLists, FormValues, ObjectId, takes_uploads
 from lms.plugin_host import flatten
-from lms.plugins.courses import authoring
+from lms.plugins.courses import audio, authoring, services
 from lms.plugins.courses.models import ContentEditor, Course, CourseDraft
 from lms.plugins.courses.packs import DOMAINS
 from lms.templating import render
@@ -388,3 +389,112 @@ def editors_set(request: Request, user_id: ObjectId, values: FormValues, user: U
     authoring.set_editor(context_of(request), actor=user, user_id=user_id, allowed=values.get("allowed") == "1")
     return _see("/studio-editors?saved=1")
 
+
+
+# --- Recordings and the loudspeaker bulletin ----------------------------------------------
+# Not under /studio/…: a course of the installation's packs has no draft, and admins record those.
+
+
+def _audio_page(request: Request, db: Session, user: User, course_slug: str, *, errors: dict | None = None,
+                speakers: dict | None = None, status: int = 200) -> Any:
+    course, lessons, recordings = audio.course_for_editor(db, user, course_slug)
+    return render(request, "courses/studio/audio.html", {
+        "course": course, "lessons": lessons, "recordings": recordings, "errors": errors or {},
+        "speakers": speakers or {}, "saved": request.query_params.get("saved"),
+        "max_upload": audio.size_text(request.app.state.settings.media_max_upload_bytes),
+        "can_convert": audio.tool("ffmpeg") is not None,
+    }, status_code=status, headers=NO_STORE)
+
+
+@router.get("/studio-audio/{course_slug}")
+def audio_course(request: Request, course_slug: str, user: User = Depends(access.staff),
+                 db: Session = Depends(get_session)) -> Any:
+    if not authoring.is_editor(db, user):
+        return _not_editor(request)
+    return _audio_page(request, db, user, course_slug)
+
+
+@router.post("/studio-audio/{course_slug}/{lesson_slug}")
+@takes_uploads
+def audio_upload(request: Request, course_slug: str, lesson_slug: str, form: FormFields,
+                 user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
+    lesson, _course = audio.editable_lesson(db, user, course_slug=course_slug, lesson_slug=lesson_slug)
+    upload, speaker = form.get("audio"), form.get("speaker")
+    speaker = speaker if isinstance(speaker, str) else ""
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _audio_page(request, db, user, course_slug, status=422, speakers={lesson.id: speaker},
+                           errors={lesson.id: "Hãy chọn một tệp ghi âm (MP3, M4A hoặc OGG)."})
+    data = upload.file.read(request.app.state.settings.media_max_upload_bytes + 1)
+    try:
+        audio.save_recording(context_of(request), actor=user, lesson_id=lesson.id, data=data, speaker=speaker)
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        db.expire_all()
+        return _audio_page(request, db, user, course_slug, errors={lesson.id: exc.message},
+                           speakers={lesson.id: speaker}, status=exc.status)
+    return _see(f"/studio-audio/{course_slug}?saved={lesson.slug}#bai-{lesson.slug}")
+
+
+@router.post("/studio-audio/{course_slug}/{lesson_slug}/remove")
+def audio_remove(request: Request, course_slug: str, lesson_slug: str, user: User = Depends(access.staff),
+                 db: Session = Depends(get_session)) -> Any:
+    lesson, _course = audio.editable_lesson(db, user, course_slug=course_slug, lesson_slug=lesson_slug)
+    audio.remove_recording(context_of(request), actor=user, lesson_id=lesson.id)
+    return _see(f"/studio-audio/{course_slug}?saved=removed#bai-{lesson.slug}")
+
+
+def _bulletin_courses(request: Request, db: Session, user: User) -> list[Any]:
+    catalog = services.catalog(request, db)
+    return list(catalog.courses) if user.role == "admin" else catalog.for_commune(user.commune_id)
+
+
+def _bulletin_choices(request: Request, db: Session, user: User) -> list[BulletinChoice]:
+    offered = flatten(request.app.state.pm.hook.bulletin_choices(db=db, user=user))
+    return [choice for choice in offered if isinstance(choice, BulletinChoice)]
+
+
+def _bulletin_page(request: Request, db: Session, user: User, *, chosen: list[str], picked: list[str] | None = None,
+                   commune_id: str = "", error: str = "", status: int = 200) -> Any:
+    groups: dict[str, list[BulletinChoice]] = {}
+    for choice in _bulletin_choices(request, db, user):
+        groups.setdefault(choice.group, []).append(choice)
+    return render(request, "courses/bulletin.html", {
+        "courses": _bulletin_courses(request, db, user), "chosen": set(chosen), "error": error,
+        "groups": groups, "picked": set(picked or []),
+        "communes": _communes(db) if user.role == "admin" else [], "commune_id": commune_id,
+        "max_items": audio.BULLETIN_MAX_ITEMS, "available": audio.speech_available(),
+    }, status_code=status, headers=NO_STORE)
+
+
+@router.get("/studio-bulletin")
+def bulletin_form(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
+    return _bulletin_page(request, db, user, chosen=[])
+
+
+@router.post("/studio-bulletin")
+def bulletin_download(request: Request, values: FormValues, lists: FormLists, user: User = Depends(access.staff),
+                      db: Session = Depends(get_session)) -> Any:
+    chosen, picked = lists.get("lesson", []), lists.get("item", [])
+    offered = [lesson.id for course in _bulletin_courses(request, db, user) for lesson in course.lessons]
+    wanted = {value for value in chosen if value.isdigit()}
+    lesson_ids = [lesson_id for lesson_id in offered if str(lesson_id) in wanted]
+    # Only what is offered to this person now: a key typed into the form reaches nothing else.
+    choices = [choice for choice in _bulletin_choices(request, db, user) if choice.key in set(picked)]
+    commune_raw = values.get("commune_id", "")
+    commune_id = user.commune_id if user.role != "admin" else (int(commune_raw) if commune_raw.isdigit() else None)
+    commune = db.get(Place, commune_id) if commune_id else None
+    if commune is not None and commune.kind != "commune":
+        commune = None
+    try:
+        items = audio.bulletin_items(context_of(request), lesson_ids=lesson_ids, choices=choices)
+        day = audio.today()
+        made = audio.make_bulletin(context_of(request), commune_name=commune.name if commune else "",
+                                   items=items, day=day)
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _bulletin_page(request, db, user, chosen=chosen, picked=picked, commune_id=commune_raw,
+                              error=exc.message, status=exc.status)
+    return Response(made.data, media_type="audio/mpeg", headers={
+        "Content-Disposition": f'attachment; filename="{audio.bulletin_filename(day)}"', **NO_STORE})

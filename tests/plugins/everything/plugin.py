@@ -173,6 +173,24 @@ def offline_pages() -> list[str]:
     return ["/hello"]
 
 
+HELLO_SCRIPT = 'document.documentElement.dataset.hello = "1";'
+
+
+@hookimpl
+def inline_scripts() -> list[str]:
+    return [HELLO_SCRIPT]
+
+
+@hookimpl
+def bulletin_choices(db: Any, user: Any) -> list[Any]:
+    from lms.bulletin import BulletinChoice
+
+    # Offered to staff of a commune only: the bulletin must ask per person, not once for all.
+    if user.commune_id is None:
+        return []
+    return [BulletinChoice("hello:1", "Lời chào", "Chào bà con thôn mình", text="Xin chào 25 hộ gia đình.")]
+
+
 @hookimpl
 def offline_forms() -> list[Any]:
     from lms.offline import OfflineForm
