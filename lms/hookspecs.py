@@ -68,7 +68,8 @@ def on_event(event: Any, context: Any) -> None:
 
 @hookspec
 def page_sections(request: Any, user: Any, slot: str) -> list[Any]:
-    """Return HTML (markupsafe.Markup) to show in a named slot of a core page: "home", "account"."""
+    """Return HTML (markupsafe.Markup) to show in a named slot of a page: "home", "account" (core
+    pages) and "lesson" (under every lesson, after its pager)."""
 
 
 @hookspec

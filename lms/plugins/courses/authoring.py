@@ -497,7 +497,7 @@ def publish(ctx: Context, *, actor: User, draft_id: int) -> tuple[int, list[Draf
             db.exec(select(func.count()).select_from(Course)).scalar() or 0)
         course = services.apply_pack(db, pack, course=course, position=position, commune_id=draft.commune_id,
                                      source="editor", srcsets=srcsets(draft))
-        services.catalog_changed(db)
+        services.catalog_changed(db, content=True)
         files = {**draft.files, "course.yaml": _dump({**_course_yaml(draft), "version": version})}
         db.add(CourseRevision(draft_id=draft.id, version=version, files=files, assets=dict(draft.assets),
                               published_by_id=actor.id))

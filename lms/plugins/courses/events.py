@@ -18,3 +18,10 @@ class CourseCompleted(DomainEvent):
     name: ClassVar[str] = "courses.completed"
     user_id: int
     course_id: int
+
+
+@dataclass(frozen=True)
+class ContentChanged(DomainEvent):
+    """Courses or lessons were published, changed or retired (a pack sync, the editor)."""
+
+    name: ClassVar[str] = "courses.content_changed"

@@ -745,6 +745,9 @@ def _load_quiz(
 # --- One pack, then all of them -------------------------------------------------
 
 
+RENDER_VERSION = 2
+
+
 def _content_hash(
     folder: Path, lessons: list[LessonSpec], quiz: QuizSpec | None, assets: dict[str, Path],
 ) -> str:
@@ -753,7 +756,8 @@ def _content_hash(
     if quiz is not None:
         files.append(quiz.path)
     files += [assets[name] for name in sorted(assets)]
-    digest = hashlib.sha256()
+    # The renderer's version goes in too: a new one (section anchors) renders every lesson again.
+    digest = hashlib.sha256(f"render:{RENDER_VERSION}\0".encode())
     for path in files:
         data = path.read_bytes()
         # Name and length go in too, so moving text from one file to the next changes the hash.

@@ -15,7 +15,7 @@ from lms.context import Context
 from lms.db import insert_ignore, utcnow
 from lms.errors import NotFound
 from lms.events import record
-from lms.plugins.courses.events import CourseCompleted, LessonsCompleted
+from lms.plugins.courses.events import ContentChanged, CourseCompleted, LessonsCompleted
 from lms.plugins.courses.markdown import Image, excerpt, reading_minutes, render_markdown
 from lms.plugins.courses.models import (
     CatalogState,
@@ -75,7 +75,7 @@ def sync_packs(db: Session, packs: list[CoursePack]) -> SyncReport:
             db.add(course)
             report.retired.append(slug)
     if report.changed:
-        catalog_changed(db)
+        catalog_changed(db, content=True)
     db.flush()
     return report
 
@@ -106,8 +106,12 @@ def apply_pack(db: Session, pack: CoursePack, *, course: Course | None, position
     return course
 
 
-def catalog_changed(db: Session) -> None:
-    """Every worker reloads its cached catalog on its next request."""
+def catalog_changed(db: Session, *, content: bool = False) -> None:
+    """Every worker reloads its cached catalog on its next request. `content`: lessons or
+    courses themselves changed (not only what a page shows beside them), and plugins that keep
+    something made from them hear `courses.content_changed`."""
+    if content:
+        record(db, ContentChanged())
     state = db.get(CatalogState, 1)
     if state is None:
         state = CatalogState(id=1, version=0)
@@ -170,6 +174,41 @@ def _sync_lessons(db: Session, course: Course, pack: CoursePack, images: dict[st
         if not dropped.retired:
             dropped.retired = True
             db.add(dropped)
+
+
+@dataclass(frozen=True)
+class LessonSection:
+    """A section of a published lesson, for other plugins that point into lessons (search)."""
+
+    course_id: int
+    course_slug: str
+    course_title: str
+    commune_id: int | None  # the commune whose own course it is; None: the installation's
+    lesson_id: int
+    lesson_slug: str
+    lesson_title: str
+    anchor: str  # the heading's id in the lesson page; "" for the text before the first heading
+    heading: str
+    text: str
+
+
+def lesson_sections(db: Session, *, course_ids: list[int] | None = None) -> list[LessonSection]:
+    """Every section of every lesson of the published courses (or of `course_ids`), in order."""
+    from lms.plugins.courses.markdown import sections
+
+    query = (select(Course.id, Course.slug, Course.title, Course.commune_id, Lesson.id, Lesson.slug, Lesson.title,
+                    Lesson.body_md)
+             .join(Lesson, Lesson.course_id == Course.id)
+             .where(Course.retired.is_(False), Lesson.retired.is_(False))
+             .order_by(Course.position, Course.id, Lesson.position))
+    if course_ids is not None:
+        query = query.where(Course.id.in_(course_ids))
+    out = []
+    for course_id, course_slug, course_title, commune_id, lesson_id, lesson_slug, lesson_title, body in db.exec(query):
+        for section in sections(body):
+            out.append(LessonSection(course_id, course_slug, course_title, commune_id, lesson_id, lesson_slug,
+                                     lesson_title, section.anchor, section.heading, section.text))
+    return out
 
 
 # --- The cached catalog ------------------------------------------------------
