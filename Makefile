@@ -24,6 +24,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/lms migrate
 	$(BIN)/lms courses sync
+	$(BIN)/lms hoi-dap sync
 	$(BIN)/lms serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.dev-installed

@@ -38,7 +38,8 @@ def _builtin_plugins(settings) -> dict[str, list[str]]:
 def test_every_plugin_has_a_contract_that_matches_its_requires(settings):
     contracts = _contracts()
     plugins = _builtin_plugins(settings)
-    assert set(plugins) == {"courses", "quiz", "certificates", "events", "teams", "stats", "sms", "programmes"}
+    assert set(plugins) == {"courses", "quiz", "certificates", "events", "teams", "stats", "sms", "programmes",
+                            "hoi_dap"}
     assert set(contracts["core"]["forbidden_modules"]) == {f"lms.plugins.{name}" for name in plugins}
     for name, requires in plugins.items():
         contract = contracts[f"plugin-{name}"]

@@ -1,0 +1,104 @@
+"""Building the search index: every FAQ entry and every lesson section becomes a passage; its
+folded words (and pairs of adjacent words: Vietnamese words are mostly two syllables) become
+postings with their weighted frequency. Rebuilt whole in one transaction (a few thousand
+passages take about a second); readers keep the old index until it commits."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, insert, select
+from sqlmodel import Session
+
+from lms.db import utcnow
+from lms.plugins.courses import services as courses
+from lms.plugins.hoi_dap.fold import MARKED, tokens
+from lms.plugins.hoi_dap.models import FaqEntry, IndexState, Passage, Posting, Word
+
+# A word in the question or the heading counts this many times one in the body.
+HEAD_WEIGHT = 3.0
+SNIPPET_CHARS = 320
+MAX_WORD = 39  # longer "words" are pasted links or codes; a pair of two still fits the column
+SKIPPED_SECTIONS = frozenset({"nguon-tham-khao"})  # the list of sources is not an answer
+
+
+@dataclass
+class _Passage:
+    kind: str
+    url: str
+    title: str
+    section: str
+    group: str
+    text: str
+    head: str
+    reviewed: date | None
+    commune_id: int | None
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _terms(text: str, weight: float, counts: Counter) -> float:
+    pieces = [(word, marked) for word, marked in tokens(text) if len(word) <= MAX_WORD]
+    found = [word for word, _marked in pieces]
+    for word, marked in pieces:
+        counts[word] += weight
+        if marked is not None:
+            counts[MARKED + marked] += weight
+    for first, second in zip(found, found[1:], strict=False):
+        counts[f"{first}_{second}"] += weight
+    return weight * len(found)
+
+
+def _faq_passages(db: Session) -> list[_Passage]:
+    from lms.plugins.hoi_dap.markup import plain_text
+
+    rows = db.exec(select(FaqEntry).where(FaqEntry.retired.is_(False)).order_by(FaqEntry.id)).scalars().all()
+    return [_Passage("faq", f"/hoi-dap/{row.slug}", row.question, "", row.topic_title, plain_text(row.answer_md),
+                     " ".join([row.question, *row.also_asked]), row.reviewed, row.commune_id) for row in rows]
+
+
+def _lesson_passages(db: Session) -> list[_Passage]:
+    out = []
+    for part in courses.lesson_sections(db):
+        if part.anchor in SKIPPED_SECTIONS or not part.text.strip():
+            continue
+        url = f"/courses/{part.course_slug}/{part.lesson_slug}" + (f"#{part.anchor}" if part.anchor else "")
+        out.append(_Passage("lesson", url, part.lesson_title, part.heading, part.course_title, part.text,
+                            f"{part.lesson_title} {part.heading}", None, part.commune_id))
+    return out
+
+
+def rebuild(db: Session) -> int:
+    """Replace the whole index inside the caller's transaction; returns the passages indexed."""
+    passages = _faq_passages(db) + _lesson_passages(db)
+    db.execute(delete(Posting))
+    db.execute(delete(Word))
+    db.execute(delete(Passage))
+    documents: Counter = Counter()
+    total_length = 0.0
+    postings = []
+    for passage in passages:
+        counts: Counter = Counter()
+        length = _terms(passage.head, HEAD_WEIGHT, counts) + _terms(passage.text, 1.0, counts)
+        row = Passage(kind=passage.kind, url=passage.url, title=passage.title, section=passage.section,
+                      group=passage.group, snippet=snippet(passage.text), reviewed=passage.reviewed,
+                      commune_id=passage.commune_id, length=int(length))
+        db.add(row)
+        db.flush()
+        total_length += length
+        documents.update(counts.keys())
+        postings += [{"term": term, "passage_id": row.id, "tf": tf} for term, tf in counts.items()]
+    if postings:
+        db.execute(insert(Posting), postings)
+    if documents:
+        db.execute(insert(Word), [{"term": term, "df": df} for term, df in documents.items()])
+    state = db.get(IndexState, 1) or IndexState(id=1)
+    state.version += 1
+    state.passages = len(passages)
+    state.average_length = total_length / len(passages) if passages else 0.0
+    state.built_at = utcnow()
+    db.add(state)
+    return len(passages)
