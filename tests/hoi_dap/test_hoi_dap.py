@@ -242,3 +242,30 @@ def test_the_index_follows_a_course_published_later(indexed, app, db, tmp_path):
     answer = services.ask(db, "rau thủy canh")
     assert answer.answered and answer.hits[0].url == "/courses/khoa-moi/trong-rau-thuy-canh#trong-rau-thuy-canh"
     assert db.execute(select(func.count()).select_from(Passage).where(Passage.kind == "faq")).scalar() == 2
+
+
+def test_two_rebuilds_at_once_take_turns(indexed, app, db):
+    import threading
+
+    from lms.plugins.hoi_dap.models import IndexState, Word
+
+    errors, barrier = [], threading.Barrier(3)
+
+    def rebuild():
+        barrier.wait()
+        try:
+            services.rebuild_index(app.state.context)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    fresh(db)
+    state = db.get(IndexState, 1)
+    assert state.passages == indexed.passages == db.execute(select(func.count()).select_from(Passage)).scalar()
+    assert state.version >= 4
+    assert db.execute(select(func.count()).select_from(Word).where(Word.term == "vneid")).scalar() == 1

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
-from lms.db import utcnow
+from lms.db import insert_ignore, utcnow
 from lms.plugins.courses import services as courses
 from lms.plugins.hoi_dap.fold import MARKED, tokens
 from lms.plugins.hoi_dap.models import FaqEntry, IndexState, Passage, Posting, Word
@@ -72,7 +72,13 @@ def _lesson_passages(db: Session) -> list[_Passage]:
 
 
 def rebuild(db: Session) -> int:
-    """Replace the whole index inside the caller's transaction; returns the passages indexed."""
+    """Replace the whole index inside the caller's transaction; returns the passages indexed.
+
+    Two rebuilds at once (a sync while a worker handles courses.content_changed) take turns on
+    the state row's lock: the second deletes what the first wrote instead of colliding with it."""
+    insert_ignore(db, IndexState, {"id": 1, "version": 0, "passages": 0, "average_length": 0.0,
+                                   "built_at": utcnow()}, ["id"])
+    state = db.exec(select(IndexState).where(IndexState.id == 1).with_for_update()).scalars().one()
     passages = _faq_passages(db) + _lesson_passages(db)
     db.execute(delete(Posting))
     db.execute(delete(Word))
@@ -95,7 +101,6 @@ def rebuild(db: Session) -> int:
         db.execute(insert(Posting), postings)
     if documents:
         db.execute(insert(Word), [{"term": term, "df": df} for term, df in documents.items()])
-    state = db.get(IndexState, 1) or IndexState(id=1)
     state.version += 1
     state.passages = len(passages)
     state.average_length = total_length / len(passages) if passages else 0.0
