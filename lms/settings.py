@@ -1,7 +1,7 @@
 """Typed settings, read from environment variables prefixed LMS_."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     media_dir: str = Field(
         default="", description="Folder shared by all hosts (an NFS or object-store mount) that keeps "
                                 "uploaded media; empty: they are kept in the database.")
+    speech_voice: Literal["vi", "vi-vn-x-central", "vi-vn-x-south"] = Field(
+        default="vi", description="espeak-ng voice of the machine-read lessons and bulletins: Northern (vi), "
+                                  "Central (vi-vn-x-central) or Southern (vi-vn-x-south).")
     media_max_upload_bytes: int = Field(
         default=10_000_000, ge=1, description="Largest media file accepted for upload, before re-encoding.")
     outbox_interval_seconds: float = Field(

@@ -355,3 +355,22 @@ def test_personal_data_of_a_recording(client, db, commune_editor, sounds, app):
     assert row.uploaded_by_id is None and row.speaker_name == ""
     page = text_of(client.get(f"/courses/{course_slug}/{lesson_slug}").text)
     assert "Bản ghi âm của người đọc" in page and "Cán Bộ Văn Hóa" not in page
+
+
+def test_an_installation_in_the_south_hears_the_southern_voice(client, db, commune_editor, make_settings, engine):
+    from fastapi.testclient import TestClient
+
+    from lms.app import create_app
+
+    _draft_id, course_slug, lesson_slug = _published(client)
+    lesson_path = f"/courses/{course_slug}/{lesson_slug}"
+    northern = client.get(client.get(f"{lesson_path}/giong-may.mp3").headers["location"]).content
+    southern_app = create_app(make_settings(speech_voice="vi-vn-x-south"))
+    with TestClient(southern_app, follow_redirects=False) as south:
+        login(south, commune_editor[2].phone)  # a commune's own course: its editor may listen
+        location = south.get(f"{lesson_path}/giong-may.mp3").headers["location"]
+        southern = south.get(location).content
+        assert f'src="{location}"' in south.get(lesson_path).text
+    fresh(db)
+    assert sorted(db.execute(select(LessonSpeech.voice)).scalars().all()) == ["vi", "vi-vn-x-south"]
+    assert southern != northern and _duration(southern) > 10

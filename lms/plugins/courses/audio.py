@@ -327,12 +327,17 @@ class Listening:
         return _minutes(self.duration_ms / 1000) if self.duration_ms else ""
 
 
-def _speech_where(lesson_id: int, content_hash: str) -> Any:
+def voice_of(settings: Any) -> str:
+    """The installation's espeak-ng voice (LMS_SPEECH_VOICE): Northern, Central or Southern."""
+    return getattr(settings, "speech_voice", None) or VOICE
+
+
+def _speech_where(lesson_id: int, content_hash: str, voice: str) -> Any:
     return and_(LessonSpeech.lesson_id == lesson_id, LessonSpeech.content_hash == content_hash,
-                LessonSpeech.voice == VOICE, LessonSpeech.rules == speech.RULES_VERSION)
+                LessonSpeech.voice == voice, LessonSpeech.rules == speech.RULES_VERSION)
 
 
-def listening(db: Session, *, lesson_id: int, lesson_path: str) -> Listening | None:
+def listening(db: Session, *, lesson_id: int, lesson_path: str, voice: str = VOICE) -> Listening | None:
     """One indexed query: the recording, else the machine voice of this version (its media URL
     once made, else the address that makes it), else None when the server cannot speak."""
     row = db.execute(
@@ -341,7 +346,7 @@ def listening(db: Session, *, lesson_id: int, lesson_path: str) -> Listening | N
         .select_from(Lesson)
         .join(LessonRecording, LessonRecording.lesson_id == Lesson.id, isouter=True)
         .join(LessonSpeech, and_(LessonSpeech.lesson_id == Lesson.id, LessonSpeech.content_hash == Lesson.content_hash,
-                                 LessonSpeech.voice == VOICE, LessonSpeech.rules == speech.RULES_VERSION),
+                                 LessonSpeech.voice == voice, LessonSpeech.rules == speech.RULES_VERSION),
               isouter=True)
         .where(Lesson.id == lesson_id)
     ).first()
@@ -380,16 +385,17 @@ def _claim(ctx: Context, lesson: Lesson) -> str | None:
     None when another does (its claim is fresh) or it is made."""
     token = secrets.token_hex(8)
     now = utcnow()
+    voice = voice_of(ctx.settings)
     with ctx.transaction() as db:
         if insert_ignore(db, LessonSpeech, {
-            "lesson_id": lesson.id, "content_hash": lesson.content_hash, "voice": VOICE,
+            "lesson_id": lesson.id, "content_hash": lesson.content_hash, "voice": voice,
             "rules": speech.RULES_VERSION, "media_key": None, "size": 0, "duration_ms": 0, "claim": token,
             "claimed_at": now, "generated_at": None, "generate_ms": 0,
         }, ["lesson_id", "content_hash", "voice", "rules"]):
             return token
         # A worker that stopped mid-way leaves a claim no one finishes: taken over once stale.
         taken = db.execute(update(LessonSpeech).where(
-            _speech_where(lesson.id, lesson.content_hash), LessonSpeech.media_key.is_(None),
+            _speech_where(lesson.id, lesson.content_hash, voice), LessonSpeech.media_key.is_(None),
             LessonSpeech.claimed_at < now - CLAIM_STALE).values(claim=token, claimed_at=now)).rowcount
         return token if taken else None
 
@@ -397,7 +403,7 @@ def _claim(ctx: Context, lesson: Lesson) -> str | None:
 def _made(ctx: Context, lesson: Lesson) -> str | None:
     with ctx.reading() as db:
         return db.execute(select(LessonSpeech.media_key).where(
-            _speech_where(lesson.id, lesson.content_hash))).scalar()
+            _speech_where(lesson.id, lesson.content_hash, voice_of(ctx.settings)))).scalar()
 
 
 def machine_audio(ctx: Context, *, lesson_id: int, wait: float = WAIT_SECONDS) -> str:
@@ -423,12 +429,14 @@ def machine_audio(ctx: Context, *, lesson_id: int, wait: float = WAIT_SECONDS) -
 
 def _generate(ctx: Context, lesson: Lesson, token: str) -> str:
     started = time.monotonic()
+    voice = voice_of(ctx.settings)
+    this_version = _speech_where(lesson.id, lesson.content_hash, voice)
     try:
-        data, seconds = synthesize(speech.lesson_text(lesson.title, lesson.body_md))
+        data, seconds = synthesize(speech.lesson_text(lesson.title, lesson.body_md), voice=voice)
     except (RuntimeError, ServiceError, subprocess.TimeoutExpired, OSError) as exc:
         # The claim goes, so the next listener tries again.
         with ctx.transaction() as db:
-            db.execute(delete(LessonSpeech).where(_speech_where(lesson.id, lesson.content_hash),
+            db.execute(delete(LessonSpeech).where(this_version,
                                                   LessonSpeech.claim == token, LessonSpeech.media_key.is_(None)))
         log.error("machine voice failed for lesson %s: %s", lesson.id, exc)
         if isinstance(exc, ServiceError):
@@ -437,7 +445,7 @@ def _generate(ctx: Context, lesson: Lesson, token: str) -> str:
     elapsed = int((time.monotonic() - started) * 1000)
     with ctx.transaction() as db:
         key = media_store(ctx.settings).put(db, data, "audio/mpeg")
-        db.execute(update(LessonSpeech).where(_speech_where(lesson.id, lesson.content_hash)).values(
+        db.execute(update(LessonSpeech).where(this_version).values(
             media_key=key, size=len(data), duration_ms=int(seconds * 1000), generated_at=utcnow(),
             generate_ms=elapsed))
         catalog_changed(db)  # lesson pages now link the file itself, with its length
@@ -516,7 +524,8 @@ def make_bulletin(ctx: Context, *, commune_name: str, items: list[BulletinItem],
     parts: list[bytes] = []
     intro = (f"Bản tin Bình dân học vụ số{place}, ngày {vietnamese_date(day)}. "
              f"Bản tin gồm {len(items)} mục.")
-    parts.append(synthesize(speech.expand(intro))[0])
+    voice = voice_of(ctx.settings)
+    parts.append(synthesize(speech.expand(intro), voice=voice)[0])
     store = media_store(ctx.settings)
     lessons = 0
     for item in items:
@@ -524,7 +533,7 @@ def make_bulletin(ctx: Context, *, commune_name: str, items: list[BulletinItem],
             lessons += 1
         if item.announce:
             heading = item.kind or f"Bài {lessons}"
-            parts.append(synthesize(speech.expand(f"{heading}: {item.title}."))[0])
+            parts.append(synthesize(speech.expand(f"{heading}: {item.title}."), voice=voice)[0])
         if item.media_key:
             with ctx.reading() as db:
                 data = store.get(db, item.media_key)
@@ -532,8 +541,8 @@ def make_bulletin(ctx: Context, *, commune_name: str, items: list[BulletinItem],
                 raise NotFound()
             parts.append(data)
         elif item.text:
-            parts.append(synthesize(speech.expand(item.text))[0])
-    parts.append(synthesize("Hết bản tin. Cảm ơn bà con đã lắng nghe.")[0])
+            parts.append(synthesize(speech.expand(item.text), voice=voice)[0])
+    parts.append(synthesize("Hết bản tin. Cảm ơn bà con đã lắng nghe.", voice=voice)[0])
     durations = tuple(inspect(part).duration for part in parts)
     return Bulletin(join(parts), sum(durations) + BULLETIN_PAUSE * len(parts), durations)
 

@@ -135,7 +135,8 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
                         context["lesson_path"])
     context["just_done"] = request.query_params.get("done") == "1"
     context["listening"] = catalog(request, db).memo(("listening", lesson.id), lambda: audio.listening(
-        db, lesson_id=lesson.id, lesson_path=context["lesson_path"]))
+        db, lesson_id=lesson.id, lesson_path=context["lesson_path"],
+        voice=audio.voice_of(request.app.state.settings)))
     context["browser_voice"] = audio.browser_voice_tag()
     return render(request, "courses/lesson.html", context)
 
