@@ -109,7 +109,8 @@ def main() -> int:
                 conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     n = len(cases)
     engine_name = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{engine_name}: {n} questions with an answer, {len(negatives)} without, from {len(list(HERE.glob('*.yaml')))} files")
+    files = len(list(HERE.glob("*.yaml")))
+    print(f"{engine_name}: {n} questions with an answer, {len(negatives)} without, from {files} files")
     print(f"BM25: top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%}; said it had an answer for {answered / n:.1%}")
     print(f"questions nothing answers: {refused} of {len(negatives)} told \"Chưa có câu trả lời\"")
     print("the share of the question's weight the best passage holds, as the bar to answer:")
