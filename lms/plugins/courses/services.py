@@ -569,3 +569,11 @@ def save_draft_quiz(ctx: Context, *, actor: Any, draft_id: int, quiz_yaml: str |
     from lms.plugins.courses import authoring
 
     authoring.save_quiz(ctx, actor=actor, draft_id=draft_id, quiz_yaml=quiz_yaml, summary=summary)
+
+
+def may_write_content(db: Session, user: Any) -> bool:
+    """Whether the person writes their commune's content (an editor, see /studio-editors), for
+    other plugins that let the same people write theirs."""
+    from lms.plugins.courses.authoring import is_editor
+
+    return is_editor(db, user)

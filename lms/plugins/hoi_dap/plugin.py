@@ -24,6 +24,8 @@ def nav_items(request: Any, user: Any) -> list[NavItem]:
     items = [NavItem("Hỏi đáp", "/hoi-dap", 30)]
     if user is not None and user.role in ("team_member", "staff", "admin"):
         items.append(NavItem("Câu hỏi của người dân", "/hoi-dap-tra-loi", 45, area="staff"))
+    if user is not None and user.role in ("staff", "admin"):
+        items.append(NavItem("Hỏi đáp của xã", "/hoi-dap-cua-xa", 46, area="staff"))
     return items
 
 

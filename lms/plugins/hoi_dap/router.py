@@ -12,7 +12,7 @@ from lms import security as access
 from lms.context import context_of
 from lms.core.models import Place, User
 from lms.db import get_session
-from lms.errors import ServiceError
+from lms.errors import FormErrors, ServiceError
 from lms.forms import FormValues, ObjectId
 from lms.plugins.courses import services as courses
 from lms.plugins.hoi_dap import services
@@ -134,6 +134,76 @@ def promote_question(request: Request, question_id: ObjectId, user: User = Depen
             raise
         return _queue_page(request, db, user, errors={question_id: exc.message}, status=exc.status)
     return RedirectResponse(f"/hoi-dap/{entry.slug}", status_code=303)
+
+
+# --- A commune's own entries (editors of the commune, as for its courses) ------------------
+
+
+def _entries_page(request: Request, db: Session, user: User, *, editing: Any = None, values: dict | None = None,
+                  errors: dict | None = None, status: int = 200) -> Any:
+    if not services.may_write(db, user):
+        return render(request, "hoi_dap/not_editor.html", {}, status_code=403)
+    if values is None and editing is not None:
+        source = (editing.sources or [{}])[0]
+        values = {"question": editing.question, "also_asked": "\n".join(editing.also_asked),
+                  "answer": editing.answer_md, "source_title": source.get("title", ""),
+                  "source_url": source.get("url", "")}
+    return render(request, "hoi_dap/entries.html", {
+        "entries": services.local_entries(db, user), "editing": editing, "values": values or {},
+        "errors": errors or {}, "communes": _communes(db) if user.role == "admin" else [],
+        "saved": request.query_params.get("da"),
+    }, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _entry_input(values: dict) -> services.LocalEntryInput:
+    fields = services.LocalEntryInput.__dataclass_fields__
+    return services.LocalEntryInput(**{name: values.get(name, "") for name in fields})
+
+
+@router.get("/hoi-dap-cua-xa")
+def local_entries(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
+    return _entries_page(request, db, user)
+
+
+@router.get("/hoi-dap-cua-xa/{entry_id}")
+def local_entry(request: Request, entry_id: ObjectId, user: User = Depends(access.staff),
+                db: Session = Depends(get_session)) -> Any:
+    editing = next((e for e in services.local_entries(db, user) if e.id == entry_id), None)
+    if editing is None:
+        raise HTTPException(404)
+    return _entries_page(request, db, user, editing=editing)
+
+
+@router.post("/hoi-dap-cua-xa")
+def new_local_entry(request: Request, values: FormValues, user: User = Depends(access.staff),
+                    db: Session = Depends(get_session)) -> Any:
+    return _save(request, db, user, None, values)
+
+
+@router.post("/hoi-dap-cua-xa/{entry_id}")
+def change_local_entry(request: Request, entry_id: ObjectId, values: FormValues, user: User = Depends(access.staff),
+                       db: Session = Depends(get_session)) -> Any:
+    return _save(request, db, user, entry_id, values)
+
+
+def _save(request: Request, db: Session, user: User, entry_id: int | None, values: dict) -> Any:
+    try:
+        entry = services.save_local_entry(context_of(request), actor=user, entry_id=entry_id,
+                                          data=_entry_input(values))
+    except FormErrors as exc:
+        editing = next((e for e in services.local_entries(db, user) if e.id == entry_id), None)
+        return _entries_page(request, db, user, editing=editing, values=values, errors=exc.errors, status=422)
+    except ServiceError as exc:
+        if exc.status == 403:
+            return _entries_page(request, db, user)
+        raise
+    return RedirectResponse(f"/hoi-dap-cua-xa?da={entry.slug}", status_code=303)
+
+
+@router.post("/hoi-dap-cua-xa/{entry_id}/go")
+def retire_local_entry(request: Request, entry_id: ObjectId, user: User = Depends(access.staff)) -> Any:
+    services.retire_local_entry(context_of(request), actor=user, entry_id=entry_id)
+    return RedirectResponse("/hoi-dap-cua-xa?da=go", status_code=303)
 
 
 @router.api_route("/hoi-dap/{slug}", methods=["GET", "HEAD"], dependencies=[access.PUBLIC_ROUTE])

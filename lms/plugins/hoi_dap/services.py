@@ -12,8 +12,9 @@ from sqlmodel import Session
 from lms.context import Context
 from lms.core.models import Place, User
 from lms.db import utcnow
-from lms.errors import NotFound, ServiceError
-from lms.plugins.hoi_dap import index
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.plugins.courses import services as courses
+from lms.plugins.hoi_dap import faq, index
 from lms.plugins.hoi_dap.faq import FaqEntry as PackEntry
 from lms.plugins.hoi_dap.fold import fold
 from lms.plugins.hoi_dap.markup import answer_html
@@ -24,6 +25,7 @@ from lms.text import InvalidInput, clean_text, nfc
 __all__ = ["Answer", "ask", "entry", "rebuild_index", "sync_pack"]
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 QUESTION_MAX, CONTACT_MAX, ANSWER_MAX = 300, 120, 3000
+LOCAL_MIN_WORDS = 5  # "Mở cửa từ 7 giờ 30 đến 17 giờ" is a whole answer
 
 
 @dataclass
@@ -213,3 +215,105 @@ def promote(ctx: Context, *, actor: User, question_id: int) -> FaqEntry:
         db.add(question)
         index.rebuild(db)
         return entry
+
+
+# --- A commune's own entries, written in the browser -------------------------------------
+
+ENTRY_ERRORS = {
+    "question": "Hãy viết câu hỏi (tối đa 300 ký tự).",
+    "answer": f"Câu trả lời cần từ {LOCAL_MIN_WORDS} đến {faq.MAX_WORDS} từ.",
+    "also_asked": "Mỗi dòng một cách hỏi khác, tối đa 5 dòng, mỗi dòng tối đa 300 ký tự.",
+    "source_title": "Hãy ghi nguồn của câu trả lời (ví dụ: UBND xã, thông báo ngày …), tối đa 200 ký tự.",
+    "source_url": "Địa chỉ nguồn phải bắt đầu bằng https:// (hoặc để trống).",
+    "commune": "Hãy chọn xã, phường của mục hỏi đáp.",
+}
+
+
+@dataclass(frozen=True)
+class LocalEntryInput:
+    question: str = ""
+    also_asked: str = ""  # one a line
+    answer: str = ""
+    source_title: str = ""
+    source_url: str = ""
+    commune_id: str = ""
+
+
+def may_write(db: Session, user: User | None) -> bool:
+    return user is not None and courses.may_write_content(db, user)
+
+
+def local_entries(db: Session, user: User) -> list[FaqEntry]:
+    query = select(FaqEntry).where(FaqEntry.origin == "editor", FaqEntry.retired.is_(False))
+    if user.role != "admin":
+        query = query.where(FaqEntry.commune_id == user.commune_id)
+    return list(db.exec(query.order_by(FaqEntry.updated_at.desc())).scalars().all())
+
+
+def _checked(data: LocalEntryInput) -> tuple[dict, dict[str, str]]:
+    errors: dict[str, str] = {}
+    question = " ".join(nfc(data.question).split())
+    if not question or len(question) > QUESTION_MAX:
+        errors["question"] = ENTRY_ERRORS["question"]
+    also = [" ".join(line.split()) for line in nfc(data.also_asked).splitlines() if line.strip()]
+    if len(also) > 5 or any(len(line) > QUESTION_MAX for line in also):
+        errors["also_asked"] = ENTRY_ERRORS["also_asked"]
+    answer = nfc(data.answer).strip()
+    if not LOCAL_MIN_WORDS <= len(answer.split()) <= faq.MAX_WORDS:
+        errors["answer"] = ENTRY_ERRORS["answer"]
+    title = " ".join(nfc(data.source_title).split())
+    if not title or len(title) > 200:
+        errors["source_title"] = ENTRY_ERRORS["source_title"]
+    url = data.source_url.strip()
+    if url and (not url.startswith("https://") or len(url) > 500 or any(c.isspace() for c in url)):
+        errors["source_url"] = ENTRY_ERRORS["source_url"]
+    return {"question": question, "also_asked": also, "answer_md": answer, "answer_html": answer_html(answer),
+            "sources": [{"title": title, "url": url}]}, errors
+
+
+def save_local_entry(ctx: Context, *, actor: User, entry_id: int | None, data: LocalEntryInput) -> FaqEntry:
+    """Write a commune's own entry (new or changed) and bring the index up to date; one unit of
+    work. Raises FormErrors with every problem; nothing is written then."""
+    values, errors = _checked(data)
+    with ctx.transaction() as db:
+        if not may_write(db, actor):
+            raise ServiceError("forbidden", "Bạn chưa được giao soạn nội dung của xã.", 403)
+        if entry_id is not None:
+            entry = db.get(FaqEntry, entry_id)
+            if entry is None or entry.origin != "editor" or (
+                    actor.role != "admin" and entry.commune_id != actor.commune_id):
+                raise NotFound()
+            commune_id = entry.commune_id
+        else:
+            entry = None
+            commune_id = actor.commune_id if actor.role != "admin" else (
+                int(data.commune_id) if data.commune_id.isdigit() else None)
+            place = db.get(Place, commune_id) if commune_id else None
+            if place is None or place.kind != "commune":
+                errors["commune_id"] = ENTRY_ERRORS["commune"]
+        if errors:
+            raise FormErrors(errors)
+        place = db.get(Place, commune_id)
+        if entry is None:
+            entry = FaqEntry(slug=f"xa-{commune_id}-{secrets.token_hex(4)}", topic="cua-xa",
+                             topic_title=f"Hỏi đáp của {place.name}", commune_id=commune_id, origin="editor",
+                             reviewed=datetime.now(VIETNAM).date(), **values)
+        else:
+            for key, value in values.items():
+                setattr(entry, key, value)
+            entry.reviewed, entry.updated_at = datetime.now(VIETNAM).date(), utcnow()
+        db.add(entry)
+        db.flush()
+        index.rebuild(db)
+        return entry
+
+
+def retire_local_entry(ctx: Context, *, actor: User, entry_id: int) -> None:
+    with ctx.transaction() as db:
+        entry = db.get(FaqEntry, entry_id)
+        if entry is None or entry.origin != "editor" or not may_write(db, actor) or (
+                actor.role != "admin" and entry.commune_id != actor.commune_id):
+            raise NotFound()
+        entry.retired, entry.updated_at = True, utcnow()
+        db.add(entry)
+        index.rebuild(db)
