@@ -39,6 +39,8 @@ def test_staff_dashboard_shows_each_hand_counted_figure(client, town):
         "certificates.revoked": "1",  # chi's
         "events.registered": "2",    # an, dung
         "events.checked_in": "1",    # an
+        "hoi_dap.questions": "0",    # counted by the Q&A plugin itself (a value, no learner)
+        "hoi_dap.unanswered": "0",
     }
     assert view.notes["quiz.pass_rate"] == "2/3 lượt"
     assert view.tables["audience"] == {
@@ -99,6 +101,7 @@ def test_a_period_counts_what_happened_in_it(client, town):
         "quiz.submitted": "2", "quiz.pass_rate": "50%", "courses.completed": "1",
         "certificates.issued": "1", "certificates.revoked": "0",
         "events.registered": "0", "events.checked_in": "0",
+        "hoi_dap.questions": "0", "hoi_dap.unanswered": "0",
     }
     assert view.notes["learners"] == "Mới trong kỳ: 2"  # binh, giang
     assert view.tables["audience"]["Cán bộ, công chức, viên chức"]["learners.registered"] == "2"
