@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     speech_voice: Literal["vi", "vi-vn-x-central", "vi-vn-x-south"] = Field(
         default="vi", description="espeak-ng voice of the machine-read lessons and bulletins: Northern (vi), "
                                   "Central (vi-vn-x-central) or Southern (vi-vn-x-south).")
+    hoi_dap_semantic: bool = Field(
+        default=False, description="Rank the Q&A assistant's answers with the semantic model as well as "
+                                   "BM25 (needs the `semantic` extra; about 40 MB more per worker).")
     media_max_upload_bytes: int = Field(
         default=10_000_000, ge=1, description="Largest media file accepted for upload, before re-encoding.")
     outbox_interval_seconds: float = Field(

@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('reviewed', sa.Date(), nullable=True),
     sa.Column('commune_id', sa.Integer(), nullable=True),
     sa.Column('length', sa.Integer(), nullable=False),
+    sa.Column('text_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('hoidap_passage', schema=None) as batch_op:
@@ -69,6 +70,11 @@ def upgrade() -> None:
     with op.batch_alter_table('hoidap_posting', schema=None) as batch_op:
         batch_op.create_index('ix_hoidap_posting_term', ['term', 'passage_id'], unique=False)
 
+    op.create_table('hoidap_embedding',
+    sa.Column('text_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('vector', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('text_hash')
+    )
     op.create_table('hoidap_word',
     sa.Column('term', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('df', sa.Integer(), nullable=False),
@@ -115,6 +121,7 @@ def downgrade() -> None:
     op.drop_table('hoidap_question')
     op.drop_table('hoidap_index_state')
     op.drop_table('hoidap_word')
+    op.drop_table('hoidap_embedding')
     with op.batch_alter_table('hoidap_posting', schema=None) as batch_op:
         batch_op.drop_index('ix_hoidap_posting_term')
     op.drop_table('hoidap_posting')

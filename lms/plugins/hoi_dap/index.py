@@ -13,7 +13,8 @@ from sqlmodel import Session
 from lms.db import insert_ignore, utcnow
 from lms.plugins.courses import services as courses
 from lms.plugins.hoi_dap.fold import MARKED, tokens
-from lms.plugins.hoi_dap.models import FaqEntry, IndexState, Passage, Posting, Word
+from lms.plugins.hoi_dap.models import Embedding, FaqEntry, IndexState, Passage, Posting, Word
+from lms.plugins.hoi_dap.semantic import passage_text, text_hash
 
 # A word in the question or the heading counts this many times one in the body.
 HEAD_WEIGHT = 3.0
@@ -71,8 +72,23 @@ def _lesson_passages(db: Session) -> list[_Passage]:
     return out
 
 
-def rebuild(db: Session) -> int:
+def _embed_new(db: Session, passages: list[_Passage]) -> None:
+    from lms.plugins.hoi_dap import semantic
+
+    if not semantic.available():
+        return
+    texts = {text_hash(t): t for t in (passage_text(p.title, p.section, p.text) for p in passages)}
+    known = set(db.exec(select(Embedding.text_hash).where(Embedding.text_hash.in_(list(texts)))).scalars().all())
+    missing = [(key, text) for key, text in texts.items() if key not in known]
+    if missing:
+        vectors = semantic.embed_passages([text for _key, text in missing])
+        db.execute(insert(Embedding), [{"text_hash": key, "vector": vector}
+                                       for (key, _text), vector in zip(missing, vectors, strict=True)])
+
+
+def rebuild(db: Session, *, semantic: bool = False) -> int:
     """Replace the whole index inside the caller's transaction; returns the passages indexed.
+    `semantic`: also embed, with the optional model, the passages not embedded before.
 
     Two rebuilds at once (a sync while a worker handles courses.content_changed) take turns on
     the state row's lock: the second deletes what the first wrote instead of colliding with it."""
@@ -91,7 +107,8 @@ def rebuild(db: Session) -> int:
         length = _terms(passage.head, HEAD_WEIGHT, counts) + _terms(passage.text, 1.0, counts)
         row = Passage(kind=passage.kind, url=passage.url, title=passage.title, section=passage.section,
                       group=passage.group, snippet=snippet(passage.text), reviewed=passage.reviewed,
-                      commune_id=passage.commune_id, length=int(length))
+                      commune_id=passage.commune_id, length=int(length),
+                      text_hash=text_hash(passage_text(passage.title, passage.section, passage.text)))
         db.add(row)
         db.flush()
         total_length += length
@@ -101,6 +118,8 @@ def rebuild(db: Session) -> int:
         db.execute(insert(Posting), postings)
     if documents:
         db.execute(insert(Word), [{"term": term, "df": df} for term, df in documents.items()])
+    if semantic and passages:
+        _embed_new(db, passages)
     state.version += 1
     state.passages = len(passages)
     state.average_length = total_length / len(passages) if passages else 0.0

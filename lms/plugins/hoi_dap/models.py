@@ -3,7 +3,7 @@ sections), and the BM25 index over their folded words, the same tables on SQLite
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from lms.db import utcnow
@@ -45,6 +45,17 @@ class Passage(SQLModel, table=True):
     reviewed: date | None = None
     commune_id: int | None = Field(default=None, index=True)
     length: int = Field(default=0)  # weighted words, for BM25's length normalisation
+    text_hash: str = Field(default="", max_length=64)  # what the semantic ranker embedded (Embedding)
+
+
+class Embedding(SQLModel, table=True):
+    """A passage's vector from the optional semantic ranker, kept by the text it was made from,
+    so a rebuild embeds only what changed."""
+
+    __tablename__ = "hoidap_embedding"
+
+    text_hash: str = Field(max_length=64, primary_key=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32, normalised
 
 
 class Posting(SQLModel, table=True):

@@ -44,7 +44,8 @@ def ask_page(request: Request, q: str = "", db: Session = Depends(get_session)) 
     answer = None
     if question:
         _limited(request)
-        answer = services.ask(db, question, commune_id=_commune_of(request))
+        answer = services.ask(db, question, commune_id=_commune_of(request),
+                              semantic=request.app.state.settings.hoi_dap_semantic)
     return render(request, "hoi_dap/ask.html", {
         "question": question[:MAX_QUESTION], "too_long": len(question) > MAX_QUESTION, "answer": answer,
         "values": {"q": question[:MAX_QUESTION]}, "ask_team": request.query_params.get("hoi") == "1",
@@ -61,7 +62,8 @@ def _communes(db: Session) -> list[Place]:
 
 def _ask_page(request: Request, db: Session, values: dict, *, error: str = "", status: int = 200) -> Any:
     question = " ".join(values.get("q", "").split())
-    answer = services.ask(db, question, commune_id=_commune_of(request)) if question else None
+    answer = services.ask(db, question, commune_id=_commune_of(request),
+                              semantic=request.app.state.settings.hoi_dap_semantic) if question else None
     return render(request, "hoi_dap/ask.html", {
         "question": question[:MAX_QUESTION], "too_long": False, "answer": answer, "values": values,
         "send_error": error, "communes": _communes(db),

@@ -72,13 +72,17 @@ def sync_pack(ctx: Context, entries: list[PackEntry]) -> SyncReport:
                 db.add(row)
                 report.retired.append(slug)
         db.flush()
-        report.passages = index.rebuild(db)
+        report.passages = index.rebuild(db, semantic=_semantic(ctx))
     return report
+
+
+def _semantic(ctx: Context) -> bool:
+    return bool(getattr(ctx.settings, "hoi_dap_semantic", False))
 
 
 def rebuild_index(ctx: Context) -> int:
     with ctx.transaction() as db:
-        return index.rebuild(db)
+        return index.rebuild(db, semantic=_semantic(ctx))
 
 
 def entry(db: Session, slug: str, *, commune_id: int | None) -> FaqEntry | None:
@@ -213,7 +217,7 @@ def promote(ctx: Context, *, actor: User, question_id: int) -> FaqEntry:
         db.flush()
         question.entry_id = entry.id
         db.add(question)
-        index.rebuild(db)
+        index.rebuild(db, semantic=_semantic(ctx))
         return entry
 
 
@@ -304,7 +308,7 @@ def save_local_entry(ctx: Context, *, actor: User, entry_id: int | None, data: L
             entry.reviewed, entry.updated_at = datetime.now(VIETNAM).date(), utcnow()
         db.add(entry)
         db.flush()
-        index.rebuild(db)
+        index.rebuild(db, semantic=_semantic(ctx))
         return entry
 
 
@@ -316,4 +320,4 @@ def retire_local_entry(ctx: Context, *, actor: User, entry_id: int) -> None:
             raise NotFound()
         entry.retired, entry.updated_at = True, utcnow()
         db.add(entry)
-        index.rebuild(db)
+        index.rebuild(db, semantic=_semantic(ctx))
