@@ -144,7 +144,8 @@ def promote_question(request: Request, question_id: ObjectId, user: User = Depen
 def _entries_page(request: Request, db: Session, user: User, *, editing: Any = None, values: dict | None = None,
                   errors: dict | None = None, status: int = 200) -> Any:
     if not services.may_write(db, user):
-        return render(request, "hoi_dap/not_editor.html", {}, status_code=403)
+        # Staff who may not write yet are told who gives the permission (a page, not an error).
+        return render(request, "hoi_dap/not_editor.html", {}, status_code=403 if status == 403 else 200)
     if values is None and editing is not None:
         source = (editing.sources or [{}])[0]
         values = {"question": editing.question, "also_asked": "\n".join(editing.also_asked),
@@ -197,7 +198,7 @@ def _save(request: Request, db: Session, user: User, entry_id: int | None, value
         return _entries_page(request, db, user, editing=editing, values=values, errors=exc.errors, status=422)
     except ServiceError as exc:
         if exc.status == 403:
-            return _entries_page(request, db, user)
+            return _entries_page(request, db, user, status=403)
         raise
     return RedirectResponse(f"/hoi-dap-cua-xa?da={entry.slug}", status_code=303)
 
