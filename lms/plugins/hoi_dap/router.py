@@ -38,7 +38,7 @@ def _limited(request: Request) -> None:
         raise HTTPException(429, headers={"Retry-After": "60"})
 
 
-@router.api_route("/hoi-dap", methods=["GET", "HEAD"], dependencies=[access.PUBLIC_ROUTE])
+@router.get("/hoi-dap", dependencies=[access.PUBLIC_ROUTE])
 def ask_page(request: Request, q: str = "", db: Session = Depends(get_session)) -> Any:
     question = " ".join(q.split())
     answer = None
@@ -209,7 +209,7 @@ def retire_local_entry(request: Request, entry_id: ObjectId, user: User = Depend
     return RedirectResponse("/hoi-dap-cua-xa?da=go", status_code=303)
 
 
-@router.api_route("/hoi-dap/{slug}", methods=["GET", "HEAD"], dependencies=[access.PUBLIC_ROUTE])
+@router.get("/hoi-dap/{slug}", dependencies=[access.PUBLIC_ROUTE])
 def entry_page(request: Request, slug: str, db: Session = Depends(get_session)) -> Any:
     entry = services.entry(db, slug, commune_id=_commune_of(request))
     if entry is None:
