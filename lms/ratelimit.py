@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import delete
@@ -69,3 +70,12 @@ class MemoryWindow:
                 for old in [k for k, (w, _) in self._hits.items() if w < window] or list(self._hits)[:1]:
                     del self._hits[old]
         return hits <= limit
+
+
+def memory_window(state: Any, name: str) -> MemoryWindow:
+    """The worker's window kept on app.state under `name`, made on first use."""
+    window = getattr(state, name, None)
+    if window is None:
+        window = MemoryWindow()
+        setattr(state, name, window)
+    return window

@@ -92,6 +92,11 @@ class PlaceChoice:
         return cls(place.id, place.name, place.parent_id)  # type: ignore[arg-type]
 
 
+def communes(db: Session) -> list[Place]:
+    """Every commune and ward, by name (pickers for administrators and visitors)."""
+    return list(db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all())
+
+
 def village_choices(db: Session, commune_id: int | None = None) -> list[tuple[PlaceChoice, list[PlaceChoice]]]:
     """Active communes with their active villages, for a village picker (one commune's only,
     with `commune_id`: a province holds thousands of villages). Read again only after a place

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms import paths
 from lms.plugins.hoi_dap import faq, services
-from lms.plugins.hoi_dap.fold import fold, query_words
+from lms.plugins.hoi_dap.fold import FILLER, fold, tokens
 from lms.plugins.hoi_dap.models import FaqEntry, Passage
 from tests.courses.packtools import sync_dirs
 from tests.factories import fresh, login, make_places, make_user, text_of
@@ -63,9 +63,10 @@ def indexed(app, db, tmp_path):
 def test_folding_drops_marks_and_reads_d_bar_as_d():
     assert fold("Đăng ký VNeID mức 2, được không?") == "dang ky vneid muc 2 duoc khong"
     assert fold("ĐƯỜNG DÂY NÓNG") == "duong day nong"
-    # A question's filler goes; its subject stays.
-    assert query_words("Cho tôi hỏi làm sao lấy lại mật khẩu VNeID ạ") == ["cho", "hoi", "lay", "lai", "mat",
-                                                                          "khau", "vneid"]
+    # Each syllable folded, with its marks kept where they tell words apart; short forms read out.
+    assert tokens("Giá lúa, dk VNeID") == [("gia", "giá"), ("lua", "lúa"), ("dang", None), ("ky", None),
+                                          ("vneid", None)]
+    assert {"toi", "lam", "sao"} <= FILLER and not {"dang", "cho", "lua"} & FILLER
 
 
 def test_the_pack_checker_names_file_line_and_what_is_wrong(tmp_path):

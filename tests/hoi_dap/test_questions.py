@@ -46,6 +46,12 @@ def test_a_visitor_sends_a_question_without_a_phone_and_reads_the_answer_later(c
     no_consent = _send(client, commune_id=str(places.commune.id), contact="Bác Tư 0912345678")
     assert no_consent.status_code == 422 and "đánh dấu đồng ý" in text_of(no_consent.text)
     assert 'value="Bác Tư 0912345678"' in no_consent.text
+    empty = _send(client, q="   ", commune_id=str(places.commune.id))
+    assert empty.status_code == 422 and "Hãy viết câu hỏi của bạn." in text_of(empty.text)
+    assert '<form method="post" action="/hoi-dap/gui">' in empty.text  # the form is there to try again
+    long = _send(client, q="Hỏi " * 100, commune_id=str(places.commune.id), contact="Chị Ba")
+    assert long.status_code == 422 and "Câu hỏi dài tối đa 300 ký tự." in text_of(long.text)
+    assert 'value="Chị Ba"' in long.text
     forged = client.post("/hoi-dap/gui", data={"q": UNANSWERED, "commune_id": str(places.commune.id)})
     assert forged.status_code == 403 and UNANSWERED in forged.text
     assert _count(db) == 0

@@ -15,7 +15,7 @@ from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import FormValues, ObjectId
 from lms.plugins.certificates import services
 from lms.plugins.certificates.models import Certificate
-from lms.ratelimit import MemoryWindow, client_key
+from lms.ratelimit import client_key, memory_window
 from lms.templating import local, render
 
 router = APIRouter()
@@ -35,11 +35,8 @@ def rate_limited(request: Request) -> None:
     """Verification is public; a per-client limit keeps the service from being flooded. Counted
     in this worker's memory: a view that finds its certificate writes nothing. Misses, which
     guessing produces, are counted in the database across workers (`_miss`)."""
-    state = request.app.state
-    window = getattr(state, "certificate_lookups", None)
-    if window is None:
-        window = state.certificate_lookups = MemoryWindow()
-    limit = state.settings.verify_rate_limit * FOUND_LOOKUPS_PER_MISS
+    window = memory_window(request.app.state, "certificate_lookups")
+    limit = request.app.state.settings.verify_rate_limit * FOUND_LOOKUPS_PER_MISS
     if not window.hit(client_key(request, "verify"), limit=limit):
         raise HTTPException(429, headers={"Retry-After": "60"})
 

@@ -305,10 +305,6 @@ def remove_recording(ctx: Context, *, actor: User, lesson_id: int) -> bool:
         return removed
 
 
-def recording_of(db: Session, lesson_id: int) -> LessonRecording | None:
-    return db.get(LessonRecording, lesson_id)
-
-
 # --- What a lesson page plays ----------------------------------------------------------------
 
 

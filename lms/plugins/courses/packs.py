@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from lms.checks import Problem
 from lms.core.services import AUDIENCES
 
 DOMAINS = {
@@ -53,16 +54,6 @@ _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|[0-9]{1,9}[.)])[ \t]+\S")
 _FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
 # Headings a writer means as the sources section but spells differently.
 _SOURCES_NEAR_MISSES = {"nguồn tham khảo", "nguồn", "nguồn tài liệu", "tài liệu tham khảo", "tham khảo"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True)

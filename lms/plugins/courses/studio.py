@@ -16,7 +16,7 @@ from lms import security as access
 from lms.bulletin import BulletinChoice
 from lms.context import context_of
 from lms.core.models import Place, User
-from lms.core.services import AUDIENCES
+from lms.core.services import AUDIENCES, communes
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
 from lms.forms import FormFields, FormLists, FormValues, ObjectId, takes_uploads
@@ -32,10 +32,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
-
-
-def _communes(db: Session) -> list[Place]:
-    return list(db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all())
 
 
 def _pack_dirs(request: Request) -> list[Path]:
@@ -54,9 +50,9 @@ def studio_home(request: Request, user: User = Depends(access.staff), db: Sessio
     drafts = authoring.drafts_of(db, user)
     packs = db.exec(select(Course).where(Course.source == "pack", Course.retired.is_(False))
                     .order_by(Course.position)).scalars().all()
-    names = {p.id: p.name for p in _communes(db)}
+    names = {p.id: p.name for p in communes(db)}
     return render(request, "courses/studio/home.html", {
-        "drafts": drafts, "packs": packs, "names": names, "communes": _communes(db) if user.role == "admin" else [],
+        "drafts": drafts, "packs": packs, "names": names, "communes": communes(db) if user.role == "admin" else [],
         "errors": {}, "values": {}, "problems": [],
     })
 
@@ -76,7 +72,7 @@ def _new_page(request: Request, db: Session, user: User, values: dict, lists: di
               status: int = 200) -> Any:
     return render(request, "courses/studio/new.html", {
         "values": values, "chosen": lists, "errors": errors, "audiences": AUDIENCES, "domains": DOMAINS,
-        "communes": _communes(db) if user.role == "admin" else []}, status_code=status)
+        "communes": communes(db) if user.role == "admin" else []}, status_code=status)
 
 
 @router.get("/studio/new")
@@ -331,8 +327,8 @@ def _home_with(request: Request, db: Session, user: User, *, errors: dict, value
     packs = db.exec(select(Course).where(Course.source == "pack", Course.retired.is_(False))
                     .order_by(Course.position)).scalars().all()
     return render(request, "courses/studio/home.html", {
-        "drafts": drafts, "packs": packs, "names": {p.id: p.name for p in _communes(db)},
-        "communes": _communes(db) if user.role == "admin" else [], "errors": errors, "values": values,
+        "drafts": drafts, "packs": packs, "names": {p.id: p.name for p in communes(db)},
+        "communes": communes(db) if user.role == "admin" else [], "errors": errors, "values": values,
         "problems": problems}, status_code=status)
 
 
@@ -380,7 +376,7 @@ def editors_page(request: Request, user: User = Depends(access.admin), db: Sessi
                     .order_by(User.commune_id, User.full_name)).scalars().all()
     editors = set(db.exec(select(ContentEditor.user_id)).scalars().all())
     return render(request, "courses/studio/editors.html", {
-        "staff": staff, "editors": editors, "names": {p.id: p.name for p in _communes(db)},
+        "staff": staff, "editors": editors, "names": {p.id: p.name for p in communes(db)},
         "saved": request.query_params.get("saved")})
 
 
@@ -462,7 +458,7 @@ def _bulletin_page(request: Request, db: Session, user: User, *, chosen: list[st
     return render(request, "courses/bulletin.html", {
         "courses": _bulletin_courses(request, db, user), "chosen": set(chosen), "error": error,
         "groups": groups, "picked": set(picked or []),
-        "communes": _communes(db) if user.role == "admin" else [], "commune_id": commune_id,
+        "communes": communes(db) if user.role == "admin" else [], "commune_id": commune_id,
         "max_items": audio.BULLETIN_MAX_ITEMS, "available": audio.speech_available(),
     }, status_code=status, headers=NO_STORE)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from lms.checks import Problem
+
 PACK_DIR = Path(__file__).parent / "faq"
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LESSON_PATH = re.compile(r"/courses/[a-z0-9-]+/[a-z0-9-]+")
@@ -34,16 +36,6 @@ class FaqEntry:
     sources: tuple[Source, ...]
     see_also: tuple[str, ...]
     reviewed: date
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 class _Lines(yaml.SafeLoader):

@@ -25,11 +25,6 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", bare).split())
 
 
-def words(text: str) -> list[str]:
-    """The folded syllables of a text, in order."""
-    return fold(text).split()
-
-
 # How residents shorten words when they type (folded), read the same way in passages and
 # questions so that "dk tk" meets "đăng ký tài khoản" and "BHYT" meets "bảo hiểm y tế".
 SHORT_FORMS = {
@@ -58,10 +53,3 @@ def tokens(text: str) -> list[tuple[str, str | None]]:
         else:  # a letter that folds to two words or none (rare signs): the folded words alone
             out += [(word, None) for word in folded]
     return out
-
-
-def query_words(text: str) -> list[str]:
-    """The syllables of a question worth searching for: filler dropped unless nothing is left."""
-    found = words(text)
-    kept = [word for word in found if word not in FILLER]
-    return kept or found

@@ -5,19 +5,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
 from lms.core.models import Place, User
+from lms.core.services import communes
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
 from lms.forms import FormValues, ObjectId
 from lms.plugins.courses import services as courses
 from lms.plugins.hoi_dap import services
 from lms.plugins.hoi_dap.search import MAX_QUESTION
-from lms.ratelimit import MemoryWindow, client_key
+from lms.ratelimit import client_key, memory_window
 from lms.templating import render
 
 router = APIRouter()
@@ -30,44 +30,31 @@ def _commune_of(request: Request) -> int | None:
 
 
 def _limited(request: Request) -> None:
-    state = request.app.state
-    window = getattr(state, "hoi_dap_questions", None)
-    if window is None:
-        window = state.hoi_dap_questions = MemoryWindow()
+    window = memory_window(request.app.state, "hoi_dap_questions")
     if not window.hit(client_key(request, "hoi-dap"), limit=QUESTIONS_PER_MINUTE):
         raise HTTPException(429, headers={"Retry-After": "60"})
 
 
-@router.get("/hoi-dap", dependencies=[access.PUBLIC_ROUTE])
-def ask_page(request: Request, q: str = "", db: Session = Depends(get_session)) -> Any:
-    question = " ".join(q.split())
-    answer = None
-    if question:
-        _limited(request)
-        answer = services.ask(db, question, commune_id=_commune_of(request),
-                              semantic=request.app.state.settings.hoi_dap_semantic)
+def _ask_page(request: Request, db: Session, values: dict, *, error: str = "", status: int = 200) -> Any:
+    """The answers to values["q"]; with `error`, the form that sends it to the team, shown again."""
+    question = " ".join(values.get("q", "").split())
+    answer = services.ask(db, question, commune_id=_commune_of(request),
+                          semantic=request.app.state.settings.hoi_dap_semantic) if question else None
     return render(request, "hoi_dap/ask.html", {
         "question": question[:MAX_QUESTION], "too_long": len(question) > MAX_QUESTION, "answer": answer,
-        "values": {"q": question[:MAX_QUESTION]}, "ask_team": request.query_params.get("hoi") == "1",
-        "communes": _communes(db) if answer else [],
-    }, headers={"X-Robots-Tag": "noindex"} if question else None)
+        "values": values, "send_error": error, "ask_team": request.query_params.get("hoi") == "1",
+        "communes": communes(db) if answer or error else [],
+    }, status_code=status, headers={"X-Robots-Tag": "noindex"} if question or error else None)
+
+
+@router.get("/hoi-dap", dependencies=[access.PUBLIC_ROUTE])
+def ask_page(request: Request, q: str = "", db: Session = Depends(get_session)) -> Any:
+    if q.strip():
+        _limited(request)
+    return _ask_page(request, db, {"q": q})
 
 
 # --- Questions sent to the commune's team (before /hoi-dap/{slug}, which would take them) ---
-
-
-def _communes(db: Session) -> list[Place]:
-    return list(db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)).scalars().all())
-
-
-def _ask_page(request: Request, db: Session, values: dict, *, error: str = "", status: int = 200) -> Any:
-    question = " ".join(values.get("q", "").split())
-    answer = services.ask(db, question, commune_id=_commune_of(request),
-                              semantic=request.app.state.settings.hoi_dap_semantic) if question else None
-    return render(request, "hoi_dap/ask.html", {
-        "question": question[:MAX_QUESTION], "too_long": False, "answer": answer, "values": values,
-        "send_error": error, "communes": _communes(db),
-    }, status_code=status, headers={"X-Robots-Tag": "noindex"})
 
 
 @router.post("/hoi-dap/gui", dependencies=[access.PUBLIC_FORM_ROUTE])
@@ -153,7 +140,7 @@ def _entries_page(request: Request, db: Session, user: User, *, editing: Any = N
                   "source_url": source.get("url", "")}
     return render(request, "hoi_dap/entries.html", {
         "entries": services.local_entries(db, user), "editing": editing, "values": values or {},
-        "errors": errors or {}, "communes": _communes(db) if user.role == "admin" else [],
+        "errors": errors or {}, "communes": communes(db) if user.role == "admin" else [],
         "saved": request.query_params.get("da"),
     }, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -19,10 +19,9 @@ from lms.plugins.hoi_dap.faq import FaqEntry as PackEntry
 from lms.plugins.hoi_dap.fold import fold
 from lms.plugins.hoi_dap.markup import answer_html
 from lms.plugins.hoi_dap.models import FaqEntry, Question
-from lms.plugins.hoi_dap.search import Answer, ask
+from lms.plugins.hoi_dap.search import Answer, ask  # noqa: F401 - answering is a public service too
 from lms.text import InvalidInput, clean_text, nfc
 
-__all__ = ["Answer", "ask", "entry", "rebuild_index", "sync_pack"]
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 QUESTION_MAX, CONTACT_MAX, ANSWER_MAX = 300, 120, 3000
 LOCAL_MIN_WORDS = 5  # "Mở cửa từ 7 giờ 30 đến 17 giờ" is a whole answer
@@ -205,14 +204,9 @@ def promote(ctx: Context, *, actor: User, question_id: int) -> FaqEntry:
         if question.entry_id is not None:
             return db.get(FaqEntry, question.entry_id)
         place = db.get(Place, question.commune_id)
-        entry = FaqEntry(slug=f"xa-{question.commune_id}-{question.id}", topic="cua-xa",
-                         topic_title=f"Hỏi đáp của {place.name}" if place else "Hỏi đáp của xã",
-                         question=question.text, also_asked=[], answer_md=question.answer,
-                         answer_html=answer_html(question.answer),
-                         sources=[{"title": f"Tổ công nghệ số và cán bộ {place.name}" if place else "Cán bộ xã",
-                                   "url": ""}],
-                         see_also=[], reviewed=datetime.now(VIETNAM).date(), commune_id=question.commune_id,
-                         origin="editor")
+        entry = _local_entry(place, question=question.text, also_asked=[], answer_md=question.answer,
+                             answer_html=answer_html(question.answer),
+                             sources=[{"title": f"Tổ công nghệ số và cán bộ {place.name}", "url": ""}])
         db.add(entry)
         db.flush()
         question.entry_id = entry.id
@@ -275,6 +269,13 @@ def _checked(data: LocalEntryInput) -> tuple[dict, dict[str, str]]:
             "sources": [{"title": title, "url": url}]}, errors
 
 
+def _local_entry(place: Place, **values: object) -> FaqEntry:
+    """A new entry of the commune's own FAQ, reviewed today (its writer is its reviewer)."""
+    return FaqEntry(slug=f"xa-{place.id}-{secrets.token_hex(4)}", topic="cua-xa",
+                    topic_title=f"Hỏi đáp của {place.name}", commune_id=place.id, origin="editor",
+                    reviewed=datetime.now(VIETNAM).date(), **values)
+
+
 def save_local_entry(ctx: Context, *, actor: User, entry_id: int | None, data: LocalEntryInput) -> FaqEntry:
     """Write a commune's own entry (new or changed) and bring the index up to date; one unit of
     work. Raises FormErrors with every problem; nothing is written then."""
@@ -299,9 +300,7 @@ def save_local_entry(ctx: Context, *, actor: User, entry_id: int | None, data: L
             raise FormErrors(errors)
         place = db.get(Place, commune_id)
         if entry is None:
-            entry = FaqEntry(slug=f"xa-{commune_id}-{secrets.token_hex(4)}", topic="cua-xa",
-                             topic_title=f"Hỏi đáp của {place.name}", commune_id=commune_id, origin="editor",
-                             reviewed=datetime.now(VIETNAM).date(), **values)
+            entry = _local_entry(place, **values)
         else:
             for key, value in values.items():
                 setattr(entry, key, value)
