@@ -17,6 +17,8 @@ def test_assisted_enrolment_on_a_phone(live_server, phone_page, client, db, sett
     page.get_by_role("button", name="Đăng nhập").click()
     page.get_by_role("link", name="Tổ công nghệ số thôn Đông").click()
     page.get_by_role("link", name="Ghi danh người dân").click()
+    # The click starts a navigation; measuring before the new document exists reads null.
+    page.wait_for_url("**/residents/new")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_label("Họ và tên").fill("Bùi Thị Gái")
     page.get_by_label("Thôn/tổ dân phố").select_option(label="Thôn Đoài")
