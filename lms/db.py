@@ -4,11 +4,12 @@ import sqlite3
 import threading
 import time
 from _thread import LockType
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from fastapi import Request
 from sqlalchemy import event, literal_column
 from sqlalchemy.engine import Engine
@@ -213,11 +214,24 @@ def read_session(engine: Engine) -> Session:
     return Session(reader(engine), expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's session, for reading: routers parse and render, services write."""
-    with read_session(request.app.state.engine) as session:
-        request.state.lms_read_session = session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, for reading: routers parse and render, services write.
+
+    Opening a session touches no connection, so it is done on the event loop (a sync generator
+    would cost every page two hops to the thread pool). Closing one that holds a connection is
+    I/O (a rollback), so it goes to a thread of its own, outside the pool's limit, as FastAPI
+    does: with every pool thread waiting for a connection, a close waiting for a pool thread to
+    give its connection back would hang them all."""
+    session = read_session(request.app.state.engine)
+    request.state.lms_read_session = session
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
 def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> bool:
