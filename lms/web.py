@@ -18,7 +18,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lms import offline
+from lms import offline, visitor_pages
 from lms.db import reader, utcnow, write_session
 from lms.security import (
     CSRF_COOKIE,
@@ -93,6 +93,11 @@ class PageCsrfToken:
 
     __html__ = __str__
 
+    @property
+    def rendered(self) -> bool:
+        """A page that carries a token is bound to one browser's cookie: never kept for others."""
+        return self._value is not None
+
 
 class BodyTooLarge(Exception):
     pass
@@ -150,6 +155,7 @@ class WebGuard:
         base = urlsplit(settings.base_url)
         self.base_origin = f"{base.scheme}://{base.netloc}".lower()
         self.hsts = settings.is_https
+        self.visitor_pages = visitor_pages.VisitorPages()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -183,9 +189,22 @@ class WebGuard:
                 if made:
                     headers.append((b"set-cookie", self._cookie(self.csrf_cookie, made).encode("latin-1")))
                 message["headers"] = headers
+                if visitor_key is not None and state is not None and state.get(visitor_pages.STATE_KEY) \
+                        and message["status"] == 200 and not state["csrf_token"].rendered \
+                        and b"set-cookie" not in {n.lower() for n, _ in headers}:
+                    kept.update(status=200, headers=tuple(headers), body=[])
+            elif message["type"] == "http.response.body" and "body" in kept:
+                kept["body"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    version_of, version = state[visitor_pages.STATE_KEY]
+                    self.visitor_pages.put(visitor_key, visitor_pages.KeptPage(
+                        version_of, version, getattr(scope.get("route"), "path", "-"), kept["status"],
+                        kept["headers"], b"".join(kept["body"])))
             await send(message)
 
         state: dict | None = None
+        visitor_key: tuple[str, bytes] | None = None
+        kept: dict[str, Any] = {}
 
         path: str = scope["path"]
         if path.startswith("/static/"):
@@ -195,6 +214,17 @@ class WebGuard:
         cookies = _cookies(scope)
         csrf_cookie = cookies.get(self.csrf_cookie)
         session_token = cookies.get(self.session_cookie)
+        if scope["method"] == "GET" and not session_token and _header(scope, b"hx-request") is None:
+            visitor_key = (path, scope.get("query_string", b""))
+            page = self.visitor_pages.get(visitor_key)
+            if page is not None:
+                if await run_in_threadpool(self._still_current, page):
+                    await send({"type": "http.response.start", "status": page.status, "headers": list(page.headers)})
+                    await send({"type": "http.response.body", "body": page.body})
+                    log.info("%s %s %s %.1fms (kept page)", scope["method"], page.route_path, page.status,
+                             (time.perf_counter() - started) * 1000)
+                    return
+                self.visitor_pages.drop(visitor_key)
         # A visitor without a session costs no hop to the thread pool.
         user = await run_in_threadpool(
             load_user, self.engine, session_token, self.user_model, self.session_model
@@ -244,6 +274,10 @@ class WebGuard:
                 status_holder["status"],
                 (time.perf_counter() - started) * 1000,
             )
+
+    def _still_current(self, page: visitor_pages.KeptPage) -> bool:
+        with Session(reader(self.engine)) as db:
+            return page.version_of(db) == page.version
 
     def _cookie(self, name: str, value: str) -> str:
         secure = "; Secure" if self.settings.secure_cookies else ""

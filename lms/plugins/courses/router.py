@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms import visitor_pages
 from lms.context import context_of
 from lms.core.models import User
 from lms.core.services import AUDIENCES
@@ -50,6 +51,7 @@ def catalog_page(request: Request, db: Session = Depends(get_session)) -> Any:
     done = _done(db, user)
     rows = [(c, services.progress_of(c, done.get(c.id, set())) if user else None) for c in courses]
     heading = f"Khóa học cho {AUDIENCES[audience].lower()}" if audience else "Tất cả khóa học"
+    _keep_for_visitors(request, cat)
     return render(request, "courses/catalog.html", {
         "rows": rows, "audience": audience, "domain": domain, "audiences": AUDIENCES,
         "domains": DOMAINS, "heading": heading, "skills": skills, "skill": skill,
@@ -98,12 +100,19 @@ def course_page(request: Request, slug: str, db: Session = Depends(get_session))
     if user:
         requirements = services.requirements_of(db, pm=request.app.state.pm, course=course,
                                                 user_id=user.id)
+    _keep_for_visitors(request, cat)
     return render(request, "courses/course.html", {
         "course": course, "done_ids": done_ids, "progress": services.progress_of(course, done_ids),
         "resume": services.resume_lesson(course, done_ids), "enrolment": enrolment,
         "prerequisites": prerequisites, "audiences": AUDIENCES, "requirements": requirements,
         "og": _og(request, course.title, course.summary, f"/courses/{course.slug}"),
     })
+
+
+def _keep_for_visitors(request: Request, cat: services.Catalog) -> None:
+    """A visitor's catalog, course and lesson pages are made from the catalog alone."""
+    if request.state.user is None:
+        visitor_pages.keep(request, services.catalog_version, cat.version)
 
 
 def _lesson_context(request: Request, db: Session, course: services.CourseOutline,
@@ -138,6 +147,7 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
         db, lesson_id=lesson.id, lesson_path=context["lesson_path"],
         voice=audio.voice_of(request.app.state.settings)))
     context["browser_voice"] = audio.browser_voice_tag()
+    _keep_for_visitors(request, catalog(request, db))
     return render(request, "courses/lesson.html", context)
 
 

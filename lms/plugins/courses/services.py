@@ -271,6 +271,11 @@ class CourseOutline:
         return [DOMAINS[d] for d in self.domains if d in DOMAINS]
 
 
+def catalog_version(db: Session) -> int:
+    """Bumped by every change a course page shows (catalog_changed)."""
+    return db.exec(select(CatalogState.version).where(CatalogState.id == 1)).scalar() or 0
+
+
 class Catalog:
     """Course outlines and lesson bodies cached per worker; one query per request checks
     whether a sync has changed them."""
@@ -284,8 +289,7 @@ class Catalog:
         self._memos: dict[Any, Any] = {}
 
     def refresh(self, db: Session) -> "Catalog":
-        version = db.exec(select(CatalogState.version).where(CatalogState.id == 1)).scalar()
-        version = version or 0
+        version = catalog_version(db)
         if version == self.version:
             return self
         with self._lock:

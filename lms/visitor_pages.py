@@ -1,0 +1,71 @@
+"""Whole pages as a visitor without a session sees them, kept per worker until what they were
+made from changes.
+
+Most readers of a lesson are visitors: the same page for all of them. A route that shows such
+a page calls `keep(request, version_of, version)`: `version_of(db)` returns the version of
+what the page was made from (the catalog's, say) and `version` is the one the page was made
+at. The guard serves the next visitor from memory after one check of `version_of` — no
+routing, no dependencies, no template. A signed-in request, an htmx request and a response
+that sets a cookie are never kept, so nothing of one person reaches another.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+VersionOf = Callable[[Session], Any]
+
+STATE_KEY = "visitor_page"
+MAX_PAGES = 1000
+MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    version_of: VersionOf
+    version: Any
+    route_path: str  # the route's pattern, logged instead of the address
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+def keep(request: Any, version_of: VersionOf, version: Any) -> None:
+    """Let the guard keep this page for visitors while `version_of(db)` still returns `version`."""
+    setattr(request.state, STATE_KEY, (version_of, version))
+
+
+class VisitorPages:
+    """At most MAX_PAGES pages, the oldest used dropped first; a query string is part of the key,
+    so the bound also caps what made-up query strings can take."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[tuple[str, bytes], KeptPage] = OrderedDict()
+
+    def get(self, key: tuple[str, bytes]) -> KeptPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[str, bytes], page: KeptPage) -> None:
+        if len(page.body) > MAX_BYTES:
+            return
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+
+    def drop(self, key: tuple[str, bytes]) -> None:
+        with self._lock:
+            self._pages.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._pages)
