@@ -218,16 +218,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session, for reading: routers parse and render, services write.
 
     Opening a session touches no connection, so it is done on the event loop (a sync generator
-    would cost every page two hops to the thread pool). Closing one that holds a connection is
-    I/O (a rollback), so it goes to a thread of its own, outside the pool's limit, as FastAPI
+    would cost every page two hops to the thread pool). Closing one ends its read transaction:
+    on SQLite a call into the library that never waits for a lock, done on the loop too; on a
+    server a round trip, so it goes to a thread of its own, outside the pool's limit, as FastAPI
     does: with every pool thread waiting for a connection, a close waiting for a pool thread to
     give its connection back would hang them all."""
-    session = read_session(request.app.state.engine)
+    engine = request.app.state.engine
+    session = read_session(engine)
     request.state.lms_read_session = session
     try:
         yield session
     finally:
-        if session.in_transaction():
+        if session.in_transaction() and engine.dialect.name != "sqlite":
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
         else:
