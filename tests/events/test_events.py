@@ -13,6 +13,7 @@ from lms import offline, paths
 from lms.core.models import Consent, Place, User
 from lms.plugins.courses.models import Enrolment
 from tests.courses.packtools import sync_dirs
+from tests.courses.test_pages import QueryCounter
 from tests.events.eventtools import event_form, register, registrations, staff_with_event, when
 from tests.factories import csrf, fresh, login, make_places, make_user, post_form, text_of
 
@@ -296,3 +297,24 @@ def test_registrations_of_long_past_events_lose_names_and_phones(client, db, set
     kept = {r.event_id: r for r in registrations(db, event.id) + registrations(db, recent.id)}
     assert (kept[event.id].full_name, kept[event.id].phone) == (EXPIRED_NAME, None)
     assert (kept[recent.id].full_name, kept[recent.id].phone) == ("Hà Văn Mới", "0966000222")
+
+
+def test_the_ticket_page_names_the_place_and_costs_three_queries(client, app, db, settings, make_client):
+    sync_dirs(db, [paths.courses_dir()])
+    places = make_places(db)
+    _, _, event = staff_with_event(client, db, settings, places=places, village_id=str(places.villages[1].id))
+    from lms.plugins.courses.models import Course
+
+    course = db.exec(select(Course).where(Course.slug == "vneid-va-dich-vu-cong")).scalars().one()
+    post_form(client, f"/staff/events/{event.id}", {**event_form(village_id=str(places.villages[1].id)),
+                                                   "course_ids": [str(course.id)]}, page=f"/staff/events/{event.id}")
+    attendee = make_client()
+    ticket = register(attendee, event, village=places.villages[0]).headers["location"].split("?")[0]
+    attendee.get(ticket)  # the worker's catalog is loaded
+    with QueryCounter(app.state.engine) as counter:
+        page = attendee.get(ticket)
+    text = text_of(page.text)
+    assert f"Hội trường UBND xã, {places.villages[1].name}" in text
+    assert "VNeID và dịch vụ công trực tuyến" in text and "Đặt mật khẩu để học tiếp" in text
+    # the registration with its event, village and account; the event's courses; the catalog version
+    assert counter.count <= 3, counter.count

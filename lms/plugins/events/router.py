@@ -372,18 +372,19 @@ def ticket_page(request: Request, token: str, db: Session = Depends(get_session)
 
 
 def _ticket(request: Request, db: Session, token: str, claim_error: str | None = None, status: int = 200) -> Any:
-    registration = services.ticket(db, token)
-    if registration is None:
+    view = services.ticket_view(db, token)
+    if view is None:
         raise HTTPException(404)
-    event = db.get(Event, registration.event_id)
-    cat = courses.catalog(request, db)
-    course_ids = set(services.course_ids_of(db, event.id))
+    event = view.event
+    course_ids = set(view.course_ids)
+    courses_shown = [c for c in courses.catalog(request, db).courses if c.id in course_ids] if course_ids else []
     return render(request, "events/ticket.html", {
-        "registration": registration, "event": event, "place": _place_label(db, event),
-        "qr": qr_svg(ticket_url(request, registration.token)), "kinds": KINDS,
-        "courses": [c for c in cat.courses if c.id in course_ids],
+        "registration": view.registration, "event": event,
+        "place": ", ".join(p for p in (event.place_text, view.village_name) if p),
+        "qr": qr_svg(ticket_url(request, view.registration.token)), "kinds": KINDS,
+        "courses": courses_shown,
         "new": request.query_params.get("new") == "1", "again": request.query_params.get("again") == "1",
-        "claimable": services.claimable(db, registration), "claim_error": claim_error,
+        "claimable": view.claimable, "claim_error": claim_error,
     }, status_code=status, headers={"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
 
 

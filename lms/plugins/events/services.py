@@ -397,6 +397,34 @@ def ticket(db: Session, token: str) -> Registration | None:
     return db.exec(select(Registration).where(Registration.token == token)).scalars().first()
 
 
+@dataclass(frozen=True)
+class TicketView:
+    registration: Registration
+    event: Event
+    village_name: str | None
+    claimable: bool
+    course_ids: tuple[int, ...]
+
+
+def ticket_view(db: Session, token: str) -> TicketView | None:
+    """What the ticket page shows, in two queries: the registration with its event, village and
+    whether its account may be claimed (made at the event: an active learner with no password
+    yet), then the event's courses."""
+    if not token or len(token) > 64:
+        return None
+    row = db.exec(
+        select(Registration, Event, Place.name, User.active, User.role, User.password_hash.is_(None))
+        .join(Event, Event.id == Registration.event_id)
+        .outerjoin(Place, Place.id == Event.village_id)
+        .outerjoin(User, User.id == Registration.user_id)
+        .where(Registration.token == token)).first()
+    if row is None:
+        return None
+    registration, event, village_name, active, role, no_password = row
+    claimable_now = bool(active) and role == "learner" and bool(no_password)
+    return TicketView(registration, event, village_name, claimable_now, tuple(course_ids_of(db, event.id)))
+
+
 # --- Check-in ---------------------------------------------------------------------
 
 
@@ -557,12 +585,6 @@ def attendance_xlsx(report: Attendance, *, title: str) -> bytes:
 
 
 # --- Claiming the account a registration made --------------------------------------
-
-
-def claimable(db: Session, registration: Registration) -> bool:
-    """The ticket's account was made at the event and has no password yet."""
-    person = db.get(User, registration.user_id) if registration.user_id else None
-    return person is not None and person.active and person.role == "learner" and not person.password_hash
 
 
 def claim_account(ctx: Context, *, ticket_token: str) -> str:
