@@ -299,7 +299,7 @@ def test_registrations_of_long_past_events_lose_names_and_phones(client, db, set
     assert (kept[recent.id].full_name, kept[recent.id].phone) == ("Hà Văn Mới", "0966000222")
 
 
-def test_the_ticket_page_names_the_place_and_costs_three_queries(client, app, db, settings, make_client):
+def test_the_form_and_the_ticket_name_the_place_in_few_queries(client, app, db, settings, make_client):
     sync_dirs(db, [paths.courses_dir()])
     places = make_places(db)
     _, _, event = staff_with_event(client, db, settings, places=places, village_id=str(places.villages[1].id))
@@ -318,3 +318,9 @@ def test_the_ticket_page_names_the_place_and_costs_three_queries(client, app, db
     assert "VNeID và dịch vụ công trực tuyến" in text and "Đặt mật khẩu để học tiếp" in text
     # the registration with its event, village and account; the event's courses; the catalog version
     assert counter.count <= 3, counter.count
+    make_client().get(f"/e/{event.code}")  # the village list is loaded
+    with QueryCounter(app.state.engine) as counter:
+        form = make_client().get(f"/e/{event.code}")
+    assert f"Hội trường UBND xã, {places.villages[1].name}" in text_of(form.text)
+    # the event with its village; the places version behind the cached village list
+    assert counter.count <= 2, counter.count

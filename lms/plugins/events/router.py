@@ -38,8 +38,7 @@ def ticket_url(request: Request, token: str) -> str:
 
 def _place_label(db: Session, event: Event) -> str:
     village = db.get(Place, event.village_id) if event.village_id else None
-    parts = [p for p in (event.place_text, village.name if village else "") if p]
-    return ", ".join(parts)
+    return services.place_label(event, village.name if village else None)
 
 
 def _event_in_scope(db: Session, user: User, event_id: int) -> Event:
@@ -311,21 +310,23 @@ def attendance_xlsx(request: Request, event_id: ObjectId, user: User = Depends(a
 # --- Public: register and ticket ------------------------------------------------------------
 
 
-def _public_event(db: Session, code: str) -> Event:
-    event = services.event_by_code(db, code)
-    if event is None:
+def _public_event(db: Session, code: str) -> tuple[Event, str]:
+    """The event and its place label."""
+    found = services.event_with_village(db, code)
+    if found is None:
         raise HTTPException(404)
-    return event
+    event, village_name = found
+    return event, services.place_label(event, village_name)
 
 
-def _register_page(request: Request, db: Session, event: Event, *, values: dict[str, Any],
+def _register_page(request: Request, db: Session, event: Event, place: str, *, values: dict[str, Any],
                    errors: dict[str, str], message: str | None = None, status: int = 200) -> Any:
     state = services.registration_state(event)
     full = event.capacity is not None and services.registered_count(db, event.id) >= event.capacity
     closed_message = services.STATE_MESSAGES.get(state or ("full" if full else ""), None)
     return render(request, "events/register.html", {
         "event": event, "values": values, "errors": errors, "message": message,
-        "closed_message": closed_message, "place": _place_label(db, event), "kinds": KINDS,
+        "closed_message": closed_message, "place": place, "kinds": KINDS,
         # Full or closed: the form stays, so those already registered can get their ticket back.
         "open_form": state not in ("past", "not_yet"),
         "villages": core.village_choices(db, event.commune_id), "audiences": core.AUDIENCES,
@@ -338,29 +339,29 @@ def _register_page(request: Request, db: Session, event: Event, *, values: dict[
 
 @router.get("/e/{code}", dependencies=[access.PUBLIC_ROUTE])
 def register_form(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
-    event = _public_event(db, code)
+    event, place = _public_event(db, code)
     if code != event.code:
         return RedirectResponse(f"/e/{event.code}", status_code=301)
-    return _register_page(request, db, event, values={}, errors={})
+    return _register_page(request, db, event, place, values={}, errors={})
 
 
 @router.post("/e/{code}", dependencies=[access.PUBLIC_FORM_ROUTE])
 def register_submit(request: Request, code: str, values: FormValues, db: Session = Depends(get_session)) -> Any:
-    event = _public_event(db, code)
+    event, place = _public_event(db, code)
     if access.expired_form(request):
         # Nothing is written; what the person typed comes back with a fresh token.
-        return _register_page(request, db, event, values=values, errors={}, message=access.EXPIRED_FORM,
+        return _register_page(request, db, event, place, values=values, errors={}, message=access.EXPIRED_FORM,
                               status=403)
     user = request.state.user if values.get("as_user") == "1" else None
     try:
         data = _registration_input(values, request.app.state.pm)
         done = services.register(context_of(request), event_id=event.id, data=data, user=user)
     except FormErrors as exc:
-        return _register_page(request, db, event, values=values, errors=exc.errors, status=422)
+        return _register_page(request, db, event, place, values=values, errors=exc.errors, status=422)
     except NotFound:
         raise
     except ServiceError as exc:
-        return _register_page(request, db, event, values=values, errors={}, message=exc.message,
+        return _register_page(request, db, event, place, values=values, errors={}, message=exc.message,
                               status=409)
     suffix = "?new=1" if done.created else "?again=1"
     return RedirectResponse(f"/t/{done.registration.token}{suffix}", status_code=303)
@@ -380,7 +381,7 @@ def _ticket(request: Request, db: Session, token: str, claim_error: str | None =
     courses_shown = [c for c in courses.catalog(request, db).courses if c.id in course_ids] if course_ids else []
     return render(request, "events/ticket.html", {
         "registration": view.registration, "event": event,
-        "place": ", ".join(p for p in (event.place_text, view.village_name) if p),
+        "place": services.place_label(event, view.village_name),
         "qr": qr_svg(ticket_url(request, view.registration.token)), "kinds": KINDS,
         "courses": courses_shown,
         "new": request.query_params.get("new") == "1", "again": request.query_params.get("again") == "1",

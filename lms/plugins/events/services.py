@@ -189,8 +189,15 @@ def _free_code(db: Session) -> str:
             return code
 
 
-def event_by_code(db: Session, typed: str) -> Event | None:
-    return db.exec(select(Event).where(Event.code == normalize_event_code(typed))).scalars().first()
+def event_with_village(db: Session, typed: str) -> tuple[Event, str | None] | None:
+    """The event a typed code names, with its village's name, in one query (the public form)."""
+    row = db.exec(select(Event, Place.name).outerjoin(Place, Place.id == Event.village_id)
+                  .where(Event.code == normalize_event_code(typed))).first()
+    return (row[0], row[1]) if row else None
+
+
+def place_label(event: Event, village_name: str | None) -> str:
+    return ", ".join(p for p in (event.place_text, village_name) if p)
 
 
 def course_ids_of(db: Session, event_id: int) -> list[int]:
