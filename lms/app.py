@@ -1,5 +1,6 @@
 """Application factory: plugins, routers, middleware, static files and templates."""
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -124,6 +125,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     deliverer = threading.Thread(target=_deliver_pending, args=(app.state.context, stop),
                                  name="lms-outbox", daemon=True)
     deliverer.start()
+    # What start-up made (routes, models, templates) lives as long as the worker: out of the
+    # collector's sight, a full collection no longer walks it in the middle of a request.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -125,3 +125,15 @@ def test_staff_tools_are_on_the_staff_home_not_in_the_header(client, db, setting
     main = page[page.index("<main"):]
     for href in ("/staff/quizzes", "/staff/certificates"):
         assert f'href="{href}"' in main and href not in header
+
+
+def test_a_worker_puts_what_start_up_made_out_of_the_collectors_sight(app):
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    with TestClient(app):
+        # Routes, models and templates: a full collection would walk all of them mid-request.
+        assert gc.get_freeze_count() > 10_000
