@@ -21,7 +21,8 @@ VersionOf = Callable[[Session], Any]
 
 STATE_KEY = "visitor_page"
 MAX_PAGES = 1000
-MAX_BYTES = 256 * 1024
+MAX_BYTES = 256 * 1024  # one page
+MAX_TOTAL_BYTES = 16 * 1024 * 1024  # all of a worker's: made-up query strings cannot grow it past this
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,13 @@ def keep(request: Any, version_of: VersionOf, version: Any) -> None:
 
 
 class VisitorPages:
-    """At most MAX_PAGES pages, the oldest used dropped first; a query string is part of the key,
-    so the bound also caps what made-up query strings can take."""
+    """At most MAX_PAGES pages and MAX_TOTAL_BYTES, the least recently used dropped first; a
+    query string is part of the key, so the bounds also cap what made-up query strings take."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pages: OrderedDict[tuple[str, bytes], KeptPage] = OrderedDict()
+        self._bytes = 0
 
     def get(self, key: tuple[str, bytes]) -> KeptPage | None:
         with self._lock:
@@ -58,14 +60,24 @@ class VisitorPages:
         if len(page.body) > MAX_BYTES:
             return
         with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
+            self._bytes += len(page.body)
+            while len(self._pages) > MAX_PAGES or self._bytes > MAX_TOTAL_BYTES:
+                _, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped.body)
 
     def drop(self, key: tuple[str, bytes]) -> None:
         with self._lock:
-            self._pages.pop(key, None)
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._pages)

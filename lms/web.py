@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -276,8 +276,13 @@ class WebGuard:
             )
 
     def _still_current(self, page: visitor_pages.KeptPage) -> bool:
-        with Session(reader(self.engine)) as db:
-            return page.version_of(db) == page.version
+        try:
+            with Session(reader(self.engine)) as db:
+                return page.version_of(db) == page.version
+        except SQLAlchemyError:
+            # Not known to be current: the route runs and answers with its own error page.
+            log.warning("kept page not checked: database error")
+            return False
 
     def _cookie(self, name: str, value: str) -> str:
         secure = "; Secure" if self.settings.secure_cookies else ""

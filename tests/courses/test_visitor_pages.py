@@ -141,3 +141,36 @@ def test_a_page_too_large_is_not_kept():
     store = VisitorPages()
     store.put(("/big", b""), page(b"x" * (visitor_pages.MAX_BYTES + 1)))
     assert store.get(("/big", b"")) is None
+
+
+def test_the_store_is_bounded_in_bytes_and_counts_a_replaced_page_once(monkeypatch):
+    monkeypatch.setattr(visitor_pages, "MAX_TOTAL_BYTES", 2500)
+    store = VisitorPages()
+    store.put(("/a", b""), page(b"a" * 1000))
+    store.put(("/a", b""), page(b"a" * 1000))  # the same page again
+    store.put(("/b", b""), page(b"b" * 1000))
+    assert len(store) == 2 and store.bytes == 2000
+    store.put(("/c", b"?x=1"), page(b"c" * 1000))  # over the bound: /a, the oldest, goes
+    assert store.get(("/a", b"")) is None and store.bytes == 2000
+    store.drop(("/b", b""))
+    assert store.bytes == 1000
+
+
+def test_a_kept_page_whose_check_fails_is_made_again(app, client, make_client, pack, request_log):
+    from sqlalchemy.exc import OperationalError
+
+    assert client.get(LESSON).status_code == 200
+    guard = app.middleware_stack
+    while not hasattr(guard, "visitor_pages"):
+        guard = guard.app
+    (key, kept), = list(guard.visitor_pages._pages.items())
+
+    def broken(db):
+        raise OperationalError("SELECT", {}, Exception("database is gone"))
+
+    guard.visitor_pages.put(key, KeptPage(broken, kept.version, kept.route_path, kept.status, kept.headers,
+                                          kept.body))
+    again = make_client().get(LESSON)
+    assert again.status_code == 200 and "Lời chào đầu tiên của xã." in text_of(again.text)
+    assert kept_hits(request_log) == 0
+    assert any("kept page not checked" in r.getMessage() for r in request_log.records)
