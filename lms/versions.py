@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -63,10 +63,13 @@ def _bump_bulk_changed(state: Any) -> None:
             bump(state.session, name)
 
 
+_VERSION_OF = select(ContentVersion.version).where(ContentVersion.name == bindparam("name"))  # built once
+
+
 def cached(db: Session, name: str, key: Hashable, compute: Callable[[], Any]) -> Any:
     """`compute()`, or the copy made at the current version of `name`. The copy is shared by every
     request of this worker: it must not be changed, and should hold plain values, not rows."""
-    version = db.execute(select(ContentVersion.version).where(ContentVersion.name == name)).scalar()
+    version = db.execute(_VERSION_OF, {"name": name}).scalar()
     if version is None:
         return compute()
     slot = (str(db.get_bind().url), name, key)

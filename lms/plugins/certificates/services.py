@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session
@@ -283,13 +283,16 @@ def issue(db: Session, *, settings: Settings, user_id: int, course_id: int,
     raise AssertionError("unreachable")
 
 
+# Built once (every verification runs it). The signed credential (several KB of JSON) is read
+# only where it is published.
+_BY_CODE = select(Certificate).options(defer(Certificate.credential)).where(Certificate.code == bindparam("code"))
+
+
 def find(db: Session, typed_code: str) -> Certificate | None:
     code = normalize_code(typed_code)
     if code is None:
         return None
-    # The signed credential (several KB of JSON) is read only where it is published.
-    return db.exec(select(Certificate).options(defer(Certificate.credential))
-                   .where(Certificate.code == code)).scalars().first()
+    return db.exec(_BY_CODE, params={"code": code}).scalars().first()
 
 
 def of_learner(db: Session, *, user_id: int) -> list[Certificate]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image as PILImage
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from lms.context import Context
@@ -271,9 +271,16 @@ class CourseOutline:
         return [DOMAINS[d] for d in self.domains if d in DOMAINS]
 
 
+# The statements every page runs, built once (composing one costs more than SQLite runs it).
+_CATALOG_VERSION = select(CatalogState.version).where(CatalogState.id == 1)
+_DONE_LESSONS = select(LessonProgress.course_id, LessonProgress.lesson_id).where(
+    LessonProgress.user_id == bindparam("user_id"))
+_DONE_LESSONS_OF_COURSE = _DONE_LESSONS.where(LessonProgress.course_id == bindparam("course_id"))
+
+
 def catalog_version(db: Session) -> int:
     """Bumped by every change a course page shows (catalog_changed)."""
-    return db.exec(select(CatalogState.version).where(CatalogState.id == 1)).scalar() or 0
+    return db.exec(_CATALOG_VERSION).scalar() or 0
 
 
 class Catalog:
@@ -382,12 +389,12 @@ def catalog(request: Any, db: Session) -> Catalog:
 
 def done_lessons(db: Session, *, user_id: int, course_id: int | None = None) -> dict[int, set[int]]:
     """course id → ids of lessons this learner finished (one query)."""
-    statement = select(LessonProgress.course_id, LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user_id)
-    if course_id is not None:
-        statement = statement.where(LessonProgress.course_id == course_id)
+    if course_id is None:
+        rows = db.exec(_DONE_LESSONS, params={"user_id": user_id})
+    else:
+        rows = db.exec(_DONE_LESSONS_OF_COURSE, params={"user_id": user_id, "course_id": course_id})
     done: dict[int, set[int]] = {}
-    for row in db.exec(statement).all():
+    for row in rows.all():
         done.setdefault(row.course_id, set()).add(row.lesson_id)
     return done
 
