@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -189,10 +189,19 @@ def _free_code(db: Session) -> str:
             return code
 
 
+# The public pages' statements, built once with bound parameters.
+_EVENT_WITH_VILLAGE = (select(Event, Place.name).outerjoin(Place, Place.id == Event.village_id)
+                       .where(Event.code == bindparam("code")))
+_TICKET = (select(Registration, Event, Place.name, User.active, User.role, User.password_hash.is_(None))
+           .join(Event, Event.id == Registration.event_id)
+           .outerjoin(Place, Place.id == Event.village_id)
+           .outerjoin(User, User.id == Registration.user_id)
+           .where(Registration.token == bindparam("token")))
+
+
 def event_with_village(db: Session, typed: str) -> tuple[Event, str | None] | None:
     """The event a typed code names, with its village's name, in one query (the public form)."""
-    row = db.exec(select(Event, Place.name).outerjoin(Place, Place.id == Event.village_id)
-                  .where(Event.code == normalize_event_code(typed))).first()
+    row = db.exec(_EVENT_WITH_VILLAGE, params={"code": normalize_event_code(typed)}).first()
     return (row[0], row[1]) if row else None
 
 
@@ -419,12 +428,7 @@ def ticket_view(db: Session, token: str) -> TicketView | None:
     yet), then the event's courses."""
     if not token or len(token) > 64:
         return None
-    row = db.exec(
-        select(Registration, Event, Place.name, User.active, User.role, User.password_hash.is_(None))
-        .join(Event, Event.id == Registration.event_id)
-        .outerjoin(Place, Place.id == Event.village_id)
-        .outerjoin(User, User.id == Registration.user_id)
-        .where(Registration.token == token)).first()
+    row = db.exec(_TICKET, params={"token": token}).first()
     if row is None:
         return None
     registration, event, village_name, active, role, no_password = row
