@@ -5,8 +5,9 @@ Most readers of a lesson are visitors: the same page for all of them. A route th
 a page calls `keep(request, version_of, version)`: `version_of(db)` returns the version of
 what the page was made from (the catalog's, say) and `version` is the one the page was made
 at. The guard serves the next visitor from memory after one check of `version_of` — no
-routing, no dependencies, no template. A signed-in request, an htmx request and a response
-that sets a cookie are never kept, so nothing of one person reaches another.
+routing, no dependencies, no template. A signed-in request, an htmx request, a response that
+sets a cookie and a page that carries a CSRF token are never kept, so nothing of one person
+reaches another. Only 200 answers are kept.
 """
 
 import threading
@@ -22,7 +23,7 @@ VersionOf = Callable[[Session], Any]
 STATE_KEY = "visitor_page"
 MAX_PAGES = 1000
 MAX_BYTES = 256 * 1024  # one page
-MAX_TOTAL_BYTES = 16 * 1024 * 1024  # all of a worker's: made-up query strings cannot grow it past this
+MAX_TOTAL_BYTES = 16 * 1024 * 1024  # all of a worker's, keys included: made-up query strings cannot grow it past this
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,6 @@ class KeptPage:
     version_of: VersionOf
     version: Any
     route_path: str  # the route's pattern, logged instead of the address
-    status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
 
@@ -57,23 +57,23 @@ class VisitorPages:
             return page
 
     def put(self, key: tuple[str, bytes], page: KeptPage) -> None:
-        if len(page.body) > MAX_BYTES:
-            return
+        if _size(key, page) > min(MAX_BYTES, MAX_TOTAL_BYTES):
+            return  # refused, rather than emptying the store for it
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.body)
+            self._forget(key)
             self._pages[key] = page
-            self._bytes += len(page.body)
+            self._bytes += _size(key, page)
             while len(self._pages) > MAX_PAGES or self._bytes > MAX_TOTAL_BYTES:
-                _, dropped = self._pages.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._forget(next(iter(self._pages)))
 
     def drop(self, key: tuple[str, bytes]) -> None:
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.body)
+            self._forget(key)
+
+    def _forget(self, key: tuple[str, bytes]) -> None:
+        page = self._pages.pop(key, None)
+        if page is not None:
+            self._bytes -= _size(key, page)
 
     @property
     def bytes(self) -> int:
@@ -81,3 +81,7 @@ class VisitorPages:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+
+def _size(key: tuple[str, bytes], page: KeptPage) -> int:
+    return len(key[0]) + len(key[1]) + len(page.body)

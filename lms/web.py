@@ -197,14 +197,14 @@ class WebGuard:
                 if visitor_key is not None and state is not None and state.get(visitor_pages.STATE_KEY) \
                         and message["status"] == 200 and not state["csrf_token"].rendered \
                         and b"set-cookie" not in {n.lower() for n, _ in headers}:
-                    kept.update(status=200, headers=tuple(headers), body=[])
+                    kept.update(headers=tuple(headers), body=[])
             elif message["type"] == "http.response.body" and "body" in kept:
                 kept["body"].append(message.get("body", b""))
                 if not message.get("more_body", False):
                     version_of, version = state[visitor_pages.STATE_KEY]
                     self.visitor_pages.put(visitor_key, visitor_pages.KeptPage(
-                        version_of, version, getattr(scope.get("route"), "path", "-"), kept["status"],
-                        kept["headers"], b"".join(kept["body"])))
+                        version_of, version, getattr(scope.get("route"), "path", "-"), kept["headers"],
+                        b"".join(kept["body"])))
             await send(message)
 
         state: dict | None = None
@@ -224,9 +224,9 @@ class WebGuard:
             page = self.visitor_pages.get(visitor_key)
             if page is not None:
                 if await run_in_threadpool(self._still_current, page):
-                    await send({"type": "http.response.start", "status": page.status, "headers": list(page.headers)})
+                    await send({"type": "http.response.start", "status": 200, "headers": list(page.headers)})
                     await send({"type": "http.response.body", "body": page.body})
-                    log.info("%s %s %s %.1fms (kept page)", scope["method"], page.route_path, page.status,
+                    log.info("%s %s 200 %.1fms (kept page)", scope["method"], page.route_path,
                              (time.perf_counter() - started) * 1000)
                     return
                 self.visitor_pages.drop(visitor_key)

@@ -122,7 +122,7 @@ def test_a_missing_page_is_not_kept(client, make_client, pack, request_log):
 
 
 def page(body: bytes = b"x") -> KeptPage:
-    return KeptPage(lambda db: 1, 1, "/p", 200, (), body)
+    return KeptPage(lambda db: 1, 1, "/p", (), body)
 
 
 def test_the_store_is_bounded_and_drops_the_least_recently_used(monkeypatch):
@@ -149,11 +149,13 @@ def test_the_store_is_bounded_in_bytes_and_counts_a_replaced_page_once(monkeypat
     store.put(("/a", b""), page(b"a" * 1000))
     store.put(("/a", b""), page(b"a" * 1000))  # the same page again
     store.put(("/b", b""), page(b"b" * 1000))
-    assert len(store) == 2 and store.bytes == 2000
-    store.put(("/c", b"?x=1"), page(b"c" * 1000))  # over the bound: /a, the oldest, goes
-    assert store.get(("/a", b"")) is None and store.bytes == 2000
+    assert len(store) == 2 and store.bytes == 2004  # keys count too
+    store.put(("/c", b"x=1"), page(b"c" * 1000))  # over the bound: /a, the oldest, goes
+    assert store.get(("/a", b"")) is None and store.bytes == 2007
     store.drop(("/b", b""))
-    assert store.bytes == 1000
+    assert store.bytes == 1005
+    store.put(("/d", b"q=" + b"x" * 3000), page(b""))  # a made-up query string alone is over the bound
+    assert store.get(("/d", b"q=" + b"x" * 3000)) is None and len(store) == 1
 
 
 def test_a_kept_page_whose_check_fails_is_made_again(app, client, make_client, pack, request_log):
@@ -168,8 +170,7 @@ def test_a_kept_page_whose_check_fails_is_made_again(app, client, make_client, p
     def broken(db):
         raise OperationalError("SELECT", {}, Exception("database is gone"))
 
-    guard.visitor_pages.put(key, KeptPage(broken, kept.version, kept.route_path, kept.status, kept.headers,
-                                          kept.body))
+    guard.visitor_pages.put(key, KeptPage(broken, kept.version, kept.route_path, kept.headers, kept.body))
     again = make_client().get(LESSON)
     assert again.status_code == 200 and "Lời chào đầu tiên của xã." in text_of(again.text)
     assert kept_hits(request_log) == 0
