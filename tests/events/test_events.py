@@ -324,3 +324,9 @@ def test_the_form_and_the_ticket_name_the_place_in_few_queries(client, app, db, 
     assert f"Hội trường UBND xã, {places.villages[1].name}" in text_of(form.text)
     # the event with its village; the places version behind the cached village list
     assert counter.count <= 2, counter.count
+
+
+@pytest.mark.parametrize("token", ["khong-co-ve-nay", "x" * 65, "%27%20OR%201%3D1"])
+def test_an_unknown_or_malformed_ticket_is_a_vietnamese_404(client, token):
+    page = client.get(f"/t/{token}")
+    assert page.status_code == 404 and "Không tìm thấy trang" in text_of(page.text)

@@ -407,8 +407,12 @@ def _person(db: Session, *, name: str, phone: str | None, village: Place, audien
         return found
 
 
+def _may_be_ticket(token: str) -> bool:
+    return bool(token) and len(token) <= 64
+
+
 def ticket(db: Session, token: str) -> Registration | None:
-    if not token or len(token) > 64:
+    if not _may_be_ticket(token):
         return None
     return db.exec(select(Registration).where(Registration.token == token)).scalars().first()
 
@@ -426,7 +430,7 @@ def ticket_view(db: Session, token: str) -> TicketView | None:
     """What the ticket page shows, in two queries: the registration with its event, village and
     whether its account may be claimed (made at the event: an active learner with no password
     yet), then the event's courses."""
-    if not token or len(token) > 64:
+    if not _may_be_ticket(token):
         return None
     row = db.exec(_TICKET, params={"token": token}).first()
     if row is None:
