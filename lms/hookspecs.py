@@ -145,3 +145,18 @@ def offline_forms() -> list[Any]:
     it once (a key in the form, made on the phone, or an action that is the same done twice),
     and a refusal must show the form again with the person's input (a CSRF failure on a
     PUBLIC_FORM route does)."""
+
+
+@hookspec
+def channel_items(db: Any, commune_id: int | None, limit: int) -> list[Any]:
+    """Return lms.channels.ChannelItem entries this plugin publishes, for the commune's feed,
+    portal widget, hall screen and page (`commune_id`), or the whole installation's (None: every
+    commune's items and the installation's own). Published items only, nothing personal: news and
+    courses newest first, events upcoming and soonest first; at most `limit` of each kind."""
+
+
+@hookspec
+def evidence_choices(db: Any, user: Any) -> list[Any]:
+    """Return lms.channels.EvidenceChoice entries the staff member `user` may link to a task of
+    the commune's plan as its evidence: what their commune did (events held, courses and news
+    published, bulletins sent), newest first, at most a few hundred."""

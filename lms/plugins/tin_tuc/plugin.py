@@ -1,0 +1,5 @@
+"""News items the commune's staff publish: listed at /tin-tuc, on the home page, in the feeds and on the hall's screen."""
+
+from lms.plugin_host import PluginMeta
+
+meta = PluginMeta(name="tin_tuc", label="Tin tức", requires=[])
