@@ -1,1 +1,1 @@
-"""Kế hoạch: The commune's plan followed up: tasks, the body responsible, deadlines, status and evidence, and the periodic report."""
+"""Kế hoạch: the commune plan followed up."""

@@ -1,4 +1,4 @@
-"""The commune's plan followed up: tasks, the body responsible, deadlines, status and evidence, and the periodic report."""
+"""The commune plan followed up: tasks, bodies, deadlines, status, evidence, and the report."""
 
 from lms.plugin_host import PluginMeta
 

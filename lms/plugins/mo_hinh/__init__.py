@@ -1,1 +1,1 @@
-"""Mô hình tiêu biểu: Local models of digital transformation: submitted by units and people, reviewed and published by the culture office, compiled each year."""
+"""Mô hình tiêu biểu: local models of digital transformation."""

@@ -1,4 +1,4 @@
-"""Local models of digital transformation: submitted by units and people, reviewed and published by the culture office, compiled each year."""
+"""Local models of digital transformation: submitted, reviewed, published, compiled each year."""
 
 from lms.plugin_host import PluginMeta
 

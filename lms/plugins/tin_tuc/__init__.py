@@ -1,1 +1,1 @@
-"""Tin tức: News items the commune's staff publish: listed at /tin-tuc, on the home page, in the feeds and on the hall's screen."""
+"""Tin tức: news items staff publish."""
