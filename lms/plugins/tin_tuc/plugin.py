@@ -1,4 +1,4 @@
-"""News items the commune's staff publish: listed at /tin-tuc, on the home page, in the feeds and on the hall's screen."""
+"""News items staff publish: at /tin-tuc, on the home page, in the feeds and on the hall screen."""
 
 from lms.plugin_host import PluginMeta
 
