@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, description="argon2 rounds; raise to strengthen.")
     argon2_memory_cost: int = Field(default=65536, description="argon2 memory in KiB.")
     site_name: str = Field(default="Bình dân học vụ số", description="Name in the page header.")
+    widget_frame_ancestors: str = Field(
+        default="*", pattern=r"^(\*|'none'|https?://[^\s;,']+( https?://[^\s;,']+)*)$",
+        description="Sites allowed to show the /widget pages in a frame (CSP frame-ancestors): * for any, "
+                    "or the commune portals' origins separated by spaces.")
     certificate_signer_title: str = Field(
         default="TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
         description="Signer's title printed on certificates; \\n separates lines.",

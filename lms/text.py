@@ -1,9 +1,13 @@
 """Canonical forms of what people type: phone numbers, names, free text."""
 
+import html
 import re
 import unicodedata
 from datetime import date
 from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
 
 # Mobile numbers in Vietnam: 10 digits, 0 then 3, 5, 7, 8 or 9 (since 2018).
 _MOBILE = re.compile(r"0[35789]\d{8}")
@@ -87,3 +91,21 @@ def parse_field(errors: dict[str, str], name: str, parse: Any, raw: Any) -> Any:
     except InvalidInput as exc:
         errors[name] = str(exc)
         return None
+
+
+# Short texts people write on the site (answers, news): Markdown with no raw HTML, and of the
+# HTML only what reads as text and links.
+SHORT_TEXT_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a", "code"})
+_short_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def markdown_html(markdown: str | None, *, tags: frozenset[str] = SHORT_TEXT_TAGS) -> str:
+    """Markdown as safe HTML: links stay links (never scripts), nothing else is active."""
+    return nh3.clean(_short_markdown.render(nfc(markdown or "")), tags=set(tags),
+                     attributes={"a": {"href"}, "ol": {"start"}},
+                     url_schemes={"https", "http", "tel", "mailto"}, link_rel="noopener noreferrer")
+
+
+def markdown_text(markdown: str | None) -> str:
+    """Markdown as one line of plain text (for summaries, feeds, the loudspeaker)."""
+    return " ".join(html.unescape(nh3.clean(_short_markdown.render(nfc(markdown or "")), tags=set())).split())

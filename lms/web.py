@@ -54,6 +54,8 @@ def security_headers(inline_scripts: tuple[str, ...] = ()) -> list[tuple[bytes, 
         ),
     ]
 
+# A route's answer carrying this header may be framed: the guard drops it and X-Frame-Options.
+EMBEDDABLE = b"x-lms-embeddable"
 LAST_SEEN_EVERY = timedelta(hours=1)
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 # The same limits as the form parser the routes use, checked once here with our messages.
@@ -181,6 +183,10 @@ class WebGuard:
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
+                if EMBEDDABLE in present:
+                    # A page made to be framed by other sites sets its own frame-ancestors.
+                    headers = [(name, value) for name, value in headers if name.lower() != EMBEDDABLE]
+                    present |= {b"x-frame-options"}
                 headers += [(name, value) for name, value in self.security_headers if name not in present]
                 if self.hsts:
                     headers.append(HSTS)

@@ -11,6 +11,7 @@ meta = PluginMeta(name="core", label="Lõi hệ thống")
 @hookimpl
 def register_routers() -> list[Any]:
     from lms.core.account_merge import router as account_merge
+    from lms.core.channels_router import router as channels
     from lms.core.data_pages import router as data_pages
     from lms.core.media_router import router as media
     from lms.core.offline_router import router as offline
@@ -19,7 +20,7 @@ def register_routers() -> list[Any]:
     from lms.core.router import router
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile, offline]
+    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile, offline, channels]
 
 
 @hookimpl

@@ -118,3 +118,17 @@ def stats_figures(scope: Any, period: Any) -> list[Any]:
     from lms.plugins.courses.figures import stats_figures as figures
 
     return figures(scope, period)
+
+
+@hookimpl
+def channel_items(db: Any, commune_id: int | None, limit: int) -> list[Any]:
+    from lms.plugins.courses import channels
+
+    return channels.channel_items(db, commune_id, limit)
+
+
+@hookimpl
+def evidence_choices(db: Any, user: Any) -> list[Any]:
+    from lms.plugins.courses import channels
+
+    return channels.evidence_choices(db, user)

@@ -108,3 +108,17 @@ def register_commands(cli: Any) -> None:
         finally:
             engine.dispose()
         typer.echo(f"Đã xoá họ tên, số điện thoại của {count} lượt đăng ký sự kiện đã hết thời hạn lưu trữ.")
+
+
+@hookimpl
+def channel_items(db: Any, commune_id: int | None, limit: int) -> list[Any]:
+    from lms.plugins.events import channels
+
+    return channels.channel_items(db, commune_id, limit)
+
+
+@hookimpl
+def evidence_choices(db: Any, user: Any) -> list[Any]:
+    from lms.plugins.events import channels
+
+    return channels.evidence_choices(db, user)
