@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block as _render_block
 
+from lms.core.share_buttons import facebook_share_url, share_script_tag
 from lms.offline import register_tag
 from lms.security import CSRF_FIELD
 from lms.text import official_date
@@ -35,6 +36,8 @@ def make_environment(folders: list[Path]) -> Environment:
     env.filters["official_date"] = lambda value: official_date(local(value).date()) if value else ""
     env.filters["vn_time"] = lambda value: local(value).strftime("%H:%M") if value else ""
     env.globals["offline_register"] = register_tag()
+    env.globals["share_script"] = share_script_tag()
+    env.filters["facebook_share"] = facebook_share_url
     return env
 
 

@@ -73,3 +73,10 @@ def consent_purposes() -> list[Any]:
     from lms.core.consent_services import CORE_PURPOSES
 
     return CORE_PURPOSES
+
+
+@hookimpl
+def inline_scripts() -> list[str]:
+    from lms.core.share_buttons import SHARE_SCRIPT
+
+    return [SHARE_SCRIPT]

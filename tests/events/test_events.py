@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from lms import offline, paths
 from lms.core.models import Consent, Place, User
+from lms.core.share_buttons import share_script_tag
 from lms.plugins.courses.models import Enrolment
 from tests.courses.packtools import sync_dirs
 from tests.courses.test_pages import QueryCounter
@@ -67,9 +68,10 @@ def test_event_pages_per_role(client, db, settings, make_client, role, list_stat
 def test_registration_page_is_tiny_and_works_without_script(client, db, settings, make_client):
     _, _, event = staff_with_event(client, db, settings)
     page = make_client().get(f"/e/{event.code}", headers={"accept-encoding": "gzip"})
-    # No script file: only the line that starts the service worker once the page has loaded.
-    assert "<script src" not in page.text and page.text.count("<script") == 1
-    assert str(offline.register_tag()) in page.text
+    # No script file: only the line that starts the service worker once the page has loaded, and
+    # the share buttons' few lines (the page works without either).
+    assert "<script src" not in page.text and page.text.count("<script") == 2
+    assert str(offline.register_tag()) in page.text and str(share_script_tag()) in page.text
     assert len(gzip.compress(page.content)) < 20 * 1024
     css = make_client().get(client.app.state.static.url("css/site.css")).content
     assert len(gzip.compress(page.content)) + len(gzip.compress(css)) < 20 * 1024

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
-from lms import visitor_pages
+from lms import share_images, visitor_pages
 from lms.context import context_of
 from lms.core.models import User
 from lms.core.services import AUDIENCES
@@ -28,6 +28,21 @@ def _og(request: Request, title: str, description: str, path: str) -> dict[str, 
     base = request.app.state.settings.base_url.rstrip("/")
     return {"title": title, "description": description[:300], "url": f"{base}{path}",
             "image": f"{base}{request.app.state.static.url('img/og-default.png')}"}
+
+
+def _course_card(request: Request, course: Any) -> share_images.ShareCard:
+    return share_images.ShareCard(title=course.title, kicker="Khóa học miễn phí",
+                                  footer=request.app.state.settings.site_name)
+
+
+def _lesson_card(request: Request, course: Any, lesson: Any) -> share_images.ShareCard:
+    return share_images.ShareCard(title=lesson.title, kicker=f"Bài học · {course.title}",
+                                  footer=request.app.state.settings.site_name)
+
+
+def _share(request: Request, card: share_images.ShareCard, description: str, path: str) -> Any:
+    return share_images.SharePreview.of(request, card, description=description, path=path,
+                                        image_path=f"{path}/anh-chia-se.png")
 
 
 def _done(db: Session, user: User | None, course_id: int | None = None) -> dict[int, set[int]]:
@@ -105,8 +120,26 @@ def course_page(request: Request, slug: str, db: Session = Depends(get_session))
         "course": course, "done_ids": done_ids, "progress": services.progress_of(course, done_ids),
         "resume": services.resume_lesson(course, done_ids), "enrolment": enrolment,
         "prerequisites": prerequisites, "audiences": AUDIENCES, "requirements": requirements,
-        "og": _og(request, course.title, course.summary, f"/courses/{course.slug}"),
+        "share": _share(request, _course_card(request, course), course.summary, f"/courses/{course.slug}"),
     })
+
+
+@router.get("/courses/{slug}/anh-chia-se.png", dependencies=[access.PUBLIC_ROUTE], include_in_schema=False)
+def course_share_image(request: Request, slug: str, db: Session = Depends(get_session)) -> Any:
+    course = _course_or_404(request, db, slug)
+    return share_images.response(request.app.state.settings, _course_card(request, course),
+                                 request.query_params.get("v", ""), request=request)
+
+
+@router.get("/courses/{slug}/{lesson_slug}/anh-chia-se.png", dependencies=[access.PUBLIC_ROUTE],
+            include_in_schema=False)
+def lesson_share_image(request: Request, slug: str, lesson_slug: str, db: Session = Depends(get_session)) -> Any:
+    course = _course_or_404(request, db, slug)
+    lesson = course.lesson(lesson_slug)
+    if lesson is None:
+        raise HTTPException(404)
+    return share_images.response(request.app.state.settings, _lesson_card(request, course, lesson),
+                                 request.query_params.get("v", ""), request=request)
 
 
 def _keep_for_visitors(request: Request, cat: services.Catalog) -> None:
@@ -140,8 +173,8 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
         raise HTTPException(404)
     context = _lesson_context(request, db, course, lesson)
     context["body"] = catalog(request, db).body(db, lesson.id)
-    context["og"] = _og(request, f"{lesson.title} · {course.title}", lesson.excerpt or course.summary,
-                        context["lesson_path"])
+    context["share"] = _share(request, _lesson_card(request, course, lesson), lesson.excerpt or course.summary,
+                              context["lesson_path"])
     context["just_done"] = request.query_params.get("done") == "1"
     context["listening"] = catalog(request, db).memo(("listening", lesson.id), lambda: audio.listening(
         db, lesson_id=lesson.id, lesson_path=context["lesson_path"],

@@ -40,7 +40,8 @@ def offline_forms() -> list[Any]:
 @hookimpl
 def nav_items(request: Any, user: Any) -> list[NavItem]:
     if user is not None and user.role in ("team_member", "staff", "admin"):
-        return [NavItem("Sự kiện", "/staff/events", 60)]
+        return [NavItem("Sự kiện", "/staff/events", 60),
+                NavItem("Màn hình hội trường", "/staff/man-hinh", 61, area="staff")]
     return []
 
 

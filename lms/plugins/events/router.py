@@ -9,17 +9,19 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms import share_images
 from lms.context import context_of
 from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import get_session
 from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import MAX_ID, FormLists, FormValues, ObjectId, checkbox
+from lms.plugin_host import flatten
 from lms.plugins.courses import services as courses
 from lms.plugins.events import services
 from lms.plugins.events.models import KINDS, Event
 from lms.qr import qr_svg
-from lms.templating import render
+from lms.templating import local, render
 
 router = APIRouter()
 
@@ -193,6 +195,59 @@ def display(request: Request, event_id: ObjectId, user: User = Depends(access.te
         "attended": services.attended_count(db, event.id)}, block="count")
 
 
+SLIDE_SECONDS = (15, 5, 120)  # default, least, most
+SLIDE_KINDS = ("news", "course", "event", "model")
+SLIDES_PER_KIND = 6
+
+
+def _slides(request: Request, db: Session, commune_id: int, event: Event | None) -> list[Any]:
+    """The hall screen's loop: the event's own slide first, then the commune's news, courses and
+    other events, taken in turn so that one kind does not fill the loop."""
+    offered = [item for item in flatten(request.app.state.pm.hook.channel_items(
+        db=db, commune_id=commune_id, limit=SLIDES_PER_KIND)) if item.kind in SLIDE_KINDS]
+    by_kind = [[item for item in offered if item.kind == kind
+                and not (event is not None and item.key == f"su-kien:{event.code}")] for kind in SLIDE_KINDS]
+    slides: list[Any] = [None] if event is not None else []
+    for turn in range(SLIDES_PER_KIND):
+        slides += [items[turn] for items in by_kind if turn < len(items)]
+    return slides
+
+
+def _slideshow(request: Request, db: Session, *, commune: Place, event: Event | None, path: str) -> Any:
+    slides = _slides(request, db, commune.id, event)
+    raw_slide, raw_seconds = request.query_params.get("slide", "0"), request.query_params.get("giay", "")
+    index = int(raw_slide) % len(slides) if slides and raw_slide.isdigit() and len(raw_slide) < 6 else 0
+    default, least, most = SLIDE_SECONDS
+    seconds = min(max(int(raw_seconds), least), most) if raw_seconds.isdigit() and len(raw_seconds) < 4 else default
+    extra = f"&commune={commune.id}" if request.query_params.get("commune") else ""
+    slide = slides[index] if slides else None
+    target = (event_url(request, event) if slide is None and event is not None
+              else f"{_base(request)}{slide.url}" if slide is not None else "")
+    return render(request, "events/slideshow.html", {
+        "event": event, "slide": slide, "commune": commune, "count": len(slides), "index": index,
+        "seconds": seconds, "next_url": f"{path}?slide={(index + 1) % max(len(slides), 1)}&giay={seconds}{extra}",
+        "qr": qr_svg(target) if target else "", "short_url": target.split("://", 1)[-1],
+        "place": _place_label(db, event) if event is not None else "", "kinds": KINDS,
+        "registered": services.registered_count(db, event.id) if event is not None else 0},
+        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/staff/events/{event_id}/slideshow")
+def event_slideshow(request: Request, event_id: ObjectId, user: User = Depends(access.team),
+                    db: Session = Depends(get_session)) -> Any:
+    event = _event_in_scope(db, user, event_id)
+    return _slideshow(request, db, commune=db.get(Place, event.commune_id), event=event,
+                      path=f"/staff/events/{event.id}/slideshow")
+
+
+@router.get("/staff/man-hinh")
+def hall_screen(request: Request, user: User = Depends(access.team), db: Session = Depends(get_session)) -> Any:
+    commune = _commune_of(db, user, request.query_params.get("commune"))
+    if commune is None:
+        raise HTTPException(404)
+    return _slideshow(request, db, commune=commune, event=None, path="/staff/man-hinh")
+
+
 # --- Check-in ------------------------------------------------------------------------------
 
 
@@ -319,6 +374,26 @@ def _public_event(db: Session, code: str) -> tuple[Event, str]:
     return event, services.place_label(event, village_name)
 
 
+def _event_card(request: Request, event: Event, place: str) -> share_images.ShareCard:
+    when = local(event.starts_at).strftime("%H:%M %d/%m/%Y")
+    return share_images.ShareCard(title=event.title, kicker=f"{KINDS.get(event.kind, 'Sự kiện')} · {when}",
+                                  footer=place or request.app.state.settings.site_name)
+
+
+def _event_share(request: Request, event: Event, place: str) -> share_images.SharePreview:
+    card = _event_card(request, event, place)
+    description = f"{card.kicker}{' · ' + place if place else ''}. Đăng ký tham dự miễn phí."
+    return share_images.SharePreview.of(request, card, description=description, path=f"/e/{event.code}",
+                                        image_path=f"/e/{event.code}/anh-chia-se.png")
+
+
+@router.get("/e/{code}/anh-chia-se.png", dependencies=[access.PUBLIC_ROUTE], include_in_schema=False)
+def event_share_image(request: Request, code: str, db: Session = Depends(get_session)) -> Any:
+    event, place = _public_event(db, code)
+    return share_images.response(request.app.state.settings, _event_card(request, event, place),
+                                 request.query_params.get("v", ""), request=request)
+
+
 def _register_page(request: Request, db: Session, event: Event, place: str, *, values: dict[str, Any],
                    errors: dict[str, str], message: str | None = None, status: int = 200) -> Any:
     state = services.registration_state(event)
@@ -334,6 +409,7 @@ def _register_page(request: Request, db: Session, event: Event, place: str, *, v
         "account_text": core.consent_text(request.app.state.pm, "learning"),
         "joining": core.joining_purposes(request.app.state.pm),
         "idempotency_key": values.get("idempotency_key") or secrets.token_urlsafe(16),
+        "share_url": event_url(request, event), "share": _event_share(request, event, place),
     }, status_code=status)
 
 

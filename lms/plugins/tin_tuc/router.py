@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lms import security as access
+from lms import share_images
 from lms.context import context_of
 from lms.core.models import Place, User
 from lms.db import get_session
@@ -16,7 +17,7 @@ from lms.forms import MAX_ID, FormFields, ObjectId, checkbox, takes_uploads
 from lms.plugin_host import flatten
 from lms.plugins.tin_tuc import services
 from lms.plugins.tin_tuc.models import NewsItem
-from lms.templating import render
+from lms.templating import VIETNAM, render
 
 router = APIRouter()
 
@@ -50,6 +51,22 @@ def news_list(request: Request, db: Session = Depends(get_session)) -> Any:
         "image_of": services.image_of})
 
 
+def _card(request: Request, item: NewsItem, commune: Place | None) -> share_images.ShareCard:
+    when = item.published_at.astimezone(VIETNAM).strftime("%d/%m/%Y") if item.published_at else ""
+    return share_images.ShareCard(title=item.title, kicker=f"Tin tức · {when}",
+                                  footer=commune.name if commune else request.app.state.settings.site_name)
+
+
+@router.get("/tin-tuc/{item_id}/anh-chia-se.png", dependencies=[access.PUBLIC_ROUTE], include_in_schema=False)
+def news_share_image(request: Request, item_id: ObjectId, db: Session = Depends(get_session)) -> Any:
+    item = services.published_item(db, item_id)
+    if item is None:
+        raise HTTPException(404)
+    commune = db.get(Place, item.commune_id) if item.commune_id else None
+    return share_images.response(request.app.state.settings, _card(request, item, commune),
+                                 request.query_params.get("v", ""), request=request)
+
+
 @router.get("/tin-tuc/{item_id}", dependencies=[access.PUBLIC_ROUTE])
 def news_item(request: Request, item_id: ObjectId, db: Session = Depends(get_session)) -> Any:
     item = services.published_item(db, item_id)
@@ -58,7 +75,11 @@ def news_item(request: Request, item_id: ObjectId, db: Session = Depends(get_ses
     commune = db.get(Place, item.commune_id) if item.commune_id else None
     return render(request, "tin_tuc/item.html", {
         "item": item, "commune": commune, "image": services.image_of(item),
-        "summary": services.summary_of(item)})
+        "summary": services.summary_of(item),
+        "page_url": share_images.absolute_url(request, f"/tin-tuc/{item.id}"),
+        "share": share_images.SharePreview.of(
+            request, _card(request, item, commune), description=services.summary_of(item),
+            path=f"/tin-tuc/{item.id}", image_path=f"/tin-tuc/{item.id}/anh-chia-se.png")})
 
 
 # --- Staff -------------------------------------------------------------------------------
