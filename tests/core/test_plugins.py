@@ -292,7 +292,62 @@ def check_inline_scripts(app, **_):
     assert source(HELLO_SCRIPT + " ") not in script_src and "'unsafe-inline'" not in script_src
 
 
+def check_channel_items(app, settings, **_):
+    """A plugin's item is in the installation's and every commune's feed, on the commune page and
+    the hall screen."""
+    import feedparser
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from tests.factories import login, make_places, make_user
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        commune = make_places(db).commune
+        member = make_user(db, settings, role="team_member", commune=commune)
+    title = "Chào bà con: lớp học điện thoại tối thứ Năm"
+    with TestClient(app, follow_redirects=False) as browser:
+        for path in ("/feed.atom", f"/xa/{commune.id}/feed.atom"):
+            feed = feedparser.parse(browser.get(path).content)
+            assert not feed.bozo and [e.title for e in feed.entries if e.id.endswith("/hello")] == [title], path
+        assert title in browser.get(f"/xa/{commune.id}").text
+        login(browser, member.phone)
+        assert title in browser.get("/staff/man-hinh").text
+
+
+def check_evidence_choices(app, settings, **_):
+    """A plugin's evidence is offered on a plan task's page to the staff it is offered to and can be
+    attached; a key not offered is refused."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from lms.plugins.ke_hoach.models import Evidence, Task
+    from tests.factories import csrf, login, make_places, make_user
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        commune = make_places(db).commune
+        staff = make_user(db, settings, role="staff", commune=commune)
+    with TestClient(app, follow_redirects=False) as browser:
+        login(browser, staff.phone)
+        token = csrf(browser, "/staff/ke-hoach")
+        assert browser.post("/staff/ke-hoach/nhap-mau", data={"csrf_token": token}).status_code == 303
+        with Session(app.state.engine) as db:
+            task_id = db.execute(select(Task.id).order_by(Task.id)).scalars().first()
+        page = browser.get(f"/staff/ke-hoach/viec/{task_id}").text
+        assert 'value="hello:evidence"' in page and "Buổi chào bà con thôn Đông" in page
+        forged = browser.post(f"/staff/ke-hoach/viec/{task_id}/minh-chung",
+                              data={"csrf_token": token, "key": "hello:other"})
+        made = browser.post(f"/staff/ke-hoach/viec/{task_id}/minh-chung",
+                            data={"csrf_token": token, "key": "hello:evidence"})
+    assert forged.status_code == 422 and made.status_code == 303
+    with Session(app.state.engine) as db:
+        rows = db.execute(select(Evidence.key, Evidence.title)).all()
+    assert rows == [("hello:evidence", "Buổi chào bà con thôn Đông")]
+
+
 HOOK_CHECKS = {
+    "channel_items": check_channel_items,
+    "evidence_choices": check_evidence_choices,
     "inline_scripts": check_inline_scripts,
     "bulletin_choices": check_bulletin_choices,
     "offline_forms": check_offline_forms,

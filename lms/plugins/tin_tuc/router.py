@@ -42,7 +42,7 @@ def news_list(request: Request, db: Session = Depends(get_session)) -> Any:
     requested = _id_of(request.query_params.get("xa"))
     user = request.state.user
     commune_id = requested if requested in communes else (user.commune_id if user and not requested else None)
-    page = _id_of(request.query_params.get("trang")) or 1
+    page = min(_id_of(request.query_params.get("trang")) or 1, 1000)
     items = services.published(db, commune_id, limit=services.PAGE_SIZE + 1,
                                offset=(page - 1) * services.PAGE_SIZE)
     return render(request, "tin_tuc/list.html", {

@@ -196,3 +196,27 @@ def offline_forms() -> list[Any]:
     from lms.offline import OfflineForm
 
     return [OfflineForm("/hello/{name}/greet", "Lời chào thử")]
+
+
+@hookimpl
+def channel_items(db: Any, commune_id: int | None, limit: int) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from lms.channels import ChannelItem
+
+    moment = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    return [ChannelItem(kind="news", key="hello:news", title="Chào bà con: lớp học điện thoại tối thứ Năm",
+                        summary="Tại nhà văn hóa thôn.", url="/hello", published=moment, updated=moment)][:limit]
+
+
+@hookimpl
+def evidence_choices(db: Any, user: Any) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from lms.channels import EvidenceChoice
+
+    # Offered to staff of a commune only, like bulletin_choices: asked per person.
+    if user.commune_id is None:
+        return []
+    return [EvidenceChoice(key="hello:evidence", group="Lời chào", title="Buổi chào bà con thôn Đông",
+                           url="/hello", at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC), commune_id=user.commune_id)]
