@@ -160,3 +160,10 @@ def evidence_choices(db: Any, user: Any) -> list[Any]:
     """Return lms.channels.EvidenceChoice entries the staff member `user` may link to a task of
     the commune's plan as its evidence: what their commune did (events held, courses and news
     published, bulletins sent), newest first, at most a few hundred."""
+
+
+@hookspec
+def lesson_embed(db: Any, ref: str) -> Any:
+    """Return HTML (markupsafe.Markup) of a card a lesson shows where its text has a paragraph of
+    only `[[ref]]` (e.g. `[[mo-hinh:tiem-tap-hoa-so]]`), or None when `ref` is not this plugin's
+    or names nothing published now. Asked on every view, so keep it to one indexed read."""

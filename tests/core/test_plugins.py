@@ -345,7 +345,28 @@ def check_evidence_choices(app, settings, **_):
     assert rows == [("hello:evidence", "Buổi chào bà con thôn Đông")]
 
 
+def check_lesson_embed(app, settings, **_):
+    """A lesson paragraph `[[hello:1]]` shows the plugin's card; one it does not know shows nothing."""
+    import tempfile
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from tests.courses.packtools import BODY, sync_dirs, write_pack
+
+    body = BODY.format(n=1).replace("## Nguồn", "[[hello:1]]\n\n[[hello:2]]\n\n## Nguồn")
+    with tempfile.TemporaryDirectory() as folder, Session(app.state.engine, expire_on_commit=False) as db:
+        write_pack(Path(folder), "loi-chao", lessons=["bai-mot"], bodies={"bai-mot": body})
+        sync_dirs(db, [Path(folder)])
+    with TestClient(app, follow_redirects=False) as browser:
+        page = browser.get("/courses/loi-chao/bai-mot").text
+    assert page.count('<aside class="hello-card">Lời chào của thôn Đông</aside>') == 1
+    assert "[[hello" not in page
+
+
 HOOK_CHECKS = {
+    "lesson_embed": check_lesson_embed,
     "channel_items": check_channel_items,
     "evidence_choices": check_evidence_choices,
     "inline_scripts": check_inline_scripts,

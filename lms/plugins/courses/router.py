@@ -14,7 +14,7 @@ from lms.core.models import User
 from lms.core.services import AUDIENCES
 from lms.db import get_session
 from lms.media import media_url
-from lms.plugins.courses import audio, services
+from lms.plugins.courses import audio, embeds, services
 from lms.plugins.courses.markdown import reading_minutes
 from lms.plugins.courses.models import CourseAsset, Enrolment
 from lms.plugins.courses.packs import COMPETENCE_LABELS, DOMAINS
@@ -172,7 +172,8 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
     if lesson is None:
         raise HTTPException(404)
     context = _lesson_context(request, db, course, lesson)
-    context["body"] = catalog(request, db).body(db, lesson.id)
+    body = catalog(request, db).body(db, lesson.id)
+    context["body"] = embeds.expand(db, request.app.state.pm, body)
     context["share"] = _share(request, _lesson_card(request, course, lesson), lesson.excerpt or course.summary,
                               context["lesson_path"])
     context["just_done"] = request.query_params.get("done") == "1"
@@ -180,7 +181,9 @@ def lesson_page(request: Request, slug: str, lesson_slug: str,
         db, lesson_id=lesson.id, lesson_path=context["lesson_path"],
         voice=audio.voice_of(request.app.state.settings)))
     context["browser_voice"] = audio.browser_voice_tag()
-    _keep_for_visitors(request, catalog(request, db))
+    # A card from another plugin changes without the catalog's version: made again each time.
+    if not embeds.has_embeds(body):
+        _keep_for_visitors(request, catalog(request, db))
     return render(request, "courses/lesson.html", context)
 
 

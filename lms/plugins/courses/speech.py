@@ -7,6 +7,8 @@ import unicodedata
 
 from markdown_it import MarkdownIt
 
+from lms.plugins.courses.embeds import without_embed_lines
+
 # Raised whenever a rule changes, so audio made by the old rules is made again.
 RULES_VERSION = "2"
 
@@ -309,7 +311,8 @@ def markdown_text(markdown: str) -> str:
     numbers are read."""
     sentences: list[str] = []
     numbers: list[int | None] = []
-    for token in _md.parse(markdown or ""):
+    # A card another plugin shows in the lesson is not part of what is read.
+    for token in _md.parse(without_embed_lines(markdown)):
         if token.type == "ordered_list_open":
             numbers.append(int(token.attrGet("start") or 1))
         elif token.type == "bullet_list_open":

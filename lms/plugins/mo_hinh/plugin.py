@@ -76,3 +76,16 @@ def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
     if steps:
         items.append(MergeItem("Bước duyệt mô hình tiêu biểu", steps))
     return items
+
+
+@hookimpl
+def lesson_embed(db: Any, ref: str) -> Any:
+    kind, _, key = ref.partition(":")
+    if kind != "mo-hinh" or not key:
+        return None
+    from markupsafe import Markup
+
+    from lms.plugins.mo_hinh import services
+
+    card = services.embed_card_html(db, key)
+    return Markup(card) if card else None  # noqa: S704 - built with Markup.format, escaped

@@ -516,10 +516,14 @@ def evidence_choices(db: Session, user: User) -> list[EvidenceChoice]:
             for model in db.execute(statement).scalars()]
 
 
-def embed_card_html(db: Session, model_id: int) -> str | None:
+def embed_card_html(db: Session, model_id: int | str) -> str | None:
     """A small card for a published model (title, unit, first photo if agreed, link), for a
-    lesson to show; None for a model that is not published."""
-    model = db.get(ExemplaryModel, model_id) if isinstance(model_id, int) else None
+    lesson to show; None for a model that is not published. `model_id`: the id, or its address
+    (slug or id as text)."""
+    if isinstance(model_id, str):
+        model = published_by_key(db, model_id)
+    else:
+        model = db.get(ExemplaryModel, model_id) if isinstance(model_id, int) else None
     if model is None or model.status != "published":
         return None
     url = url_of(model)

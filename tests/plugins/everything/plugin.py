@@ -220,3 +220,10 @@ def evidence_choices(db: Any, user: Any) -> list[Any]:
         return []
     return [EvidenceChoice(key="hello:evidence", group="Lời chào", title="Buổi chào bà con thôn Đông",
                            url="/hello", at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC), commune_id=user.commune_id)]
+
+
+@hookimpl
+def lesson_embed(db: Any, ref: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup('<aside class="hello-card">Lời chào của thôn Đông</aside>') if ref == "hello:1" else None
