@@ -14,9 +14,11 @@ import pytest
 from mutagen.mp3 import MP3
 from sqlalchemy import func, select
 
+from lms.core.models import User
 from lms.media import MediaFile
+from lms.plugin_host import flatten
 from lms.plugins.courses import audio, speech
-from lms.plugins.courses.models import Lesson, LessonRecording, LessonSpeech
+from lms.plugins.courses.models import BulletinMade, Lesson, LessonRecording, LessonSpeech
 from tests.courses.test_authoring import _create, _lesson, _publish, body
 from tests.factories import csrf, fresh, login, make_user, text_of
 
@@ -337,6 +339,21 @@ def test_bulletin_joins_intro_and_chosen_lessons(client, make_client, db, settin
 
     # A lesson of another commune's course is not offered and not taken.
     assert staff.post("/studio-bulletin", data={"csrf_token": token, "lesson": ["999999"]}).status_code == 422
+
+    # The bulletin made is kept (not its audio): listed for the commune and offered as plan evidence.
+    made = text_of(staff.get("/studio-bulletin/da-lam").text)
+    assert f"Bản tin ngày {day:%d/%m/%Y}" in made and "Chuyển tiền an toàn" in made and "Cài VNeID" in made
+    fresh(db)
+    bulletin = db.execute(select(BulletinMade)).scalars().one()
+    assert bulletin.commune_id == places.commune.id and abs(bulletin.seconds - expected) < 1.5
+    staff_user = db.get(User, bulletin.made_by_id)
+    evidence = [c for c in flatten(app.state.pm.hook.evidence_choices(db=db, user=staff_user))
+                if c.key == f"ban-tin:{bulletin.id}"]
+    assert evidence and evidence[0].title.startswith(f"Bản tin ngày {day:%d/%m/%Y} (2 mục: Chuyển tiền an toàn")
+    elsewhere = make_client()
+    login(elsewhere, make_user(db, settings, role="staff", commune=other.commune).phone)
+    assert "Chuyển tiền an toàn" not in elsewhere.get("/studio-bulletin/da-lam").text
+    assert learner.get("/studio-bulletin/da-lam").status_code == 403
 
 
 def test_personal_data_of_a_recording(client, db, commune_editor, sounds, app):

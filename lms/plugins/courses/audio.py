@@ -32,7 +32,7 @@ from lms.db import insert_ignore, utcnow
 from lms.errors import NotFound, ServiceError
 from lms.media import media_store, media_url
 from lms.plugins.courses import authoring, speech
-from lms.plugins.courses.models import Course, Lesson, LessonRecording, LessonSpeech
+from lms.plugins.courses.models import BulletinMade, Course, Lesson, LessonRecording, LessonSpeech
 from lms.plugins.courses.services import catalog_changed
 from lms.text import nfc
 
@@ -541,6 +541,14 @@ def make_bulletin(ctx: Context, *, commune_name: str, items: list[BulletinItem],
     parts.append(synthesize("Hết bản tin. Cảm ơn bà con đã lắng nghe.", voice=voice)[0])
     durations = tuple(inspect(part).duration for part in parts)
     return Bulletin(join(parts), sum(durations) + BULLETIN_PAUSE * len(parts), durations)
+
+
+def record_bulletin(ctx: Context, *, actor: Any, commune_id: int | None, items: list[BulletinItem],
+                    bulletin: Bulletin) -> None:
+    """Keep that the commune made a bulletin, and of what: the plan's follow-up counts them."""
+    with ctx.transaction() as db:
+        db.add(BulletinMade(commune_id=commune_id, made_by_id=actor.id, titles=[item.title for item in items],
+                            seconds=round(bulletin.duration)))
 
 
 def join(parts: list[bytes]) -> bytes:

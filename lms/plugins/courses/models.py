@@ -210,3 +210,17 @@ class LessonSpeech(SQLModel, table=True):
     claimed_at: datetime = Field(default_factory=utcnow)
     generated_at: datetime | None = Field(default=None)
     generate_ms: int = Field(default=0)
+
+
+class BulletinMade(SQLModel, table=True):
+    """A loudspeaker bulletin staff made (plan §II.2.1, weekly): kept as what the commune did,
+    for the plan's follow-up. The audio itself is not kept."""
+
+    __tablename__ = "courses_bulletin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
+    made_by_id: int | None = Field(default=None, foreign_key="core_user.id", index=True)
+    made_at: datetime = Field(default_factory=utcnow, index=True)
+    titles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seconds: int = Field(default=0)

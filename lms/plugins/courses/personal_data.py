@@ -8,7 +8,14 @@ from sqlmodel import Session
 
 from lms.hookspecs import hookimpl
 from lms.personal_data import DataSection, ErasureNote, as_rows
-from lms.plugins.courses.models import ContentEditor, Course, Enrolment, LessonProgress, LessonRecording
+from lms.plugins.courses.models import (
+    BulletinMade,
+    ContentEditor,
+    Course,
+    Enrolment,
+    LessonProgress,
+    LessonRecording,
+)
 from lms.plugins.courses.services import catalog_changed
 
 STATS_KEPT = "Giữ (không kèm tên, số điện thoại) để số liệu thống kê của xã không đổi."
@@ -33,6 +40,9 @@ def personal_data_export(db: Session, user: Any) -> list[DataSection]:
         DataSection("courses_lesson_recording", "Bản ghi âm bài học đã tải lên", as_rows(
             db.exec(select(LessonRecording).where(LessonRecording.uploaded_by_id == user.id)).scalars().all(),
             {"Bài (mã)": "lesson_id", "Người đọc": "speaker_name", "Tải lên lúc": "uploaded_at"})),
+        DataSection("courses_bulletin", "Bản tin truyền thanh đã làm", as_rows(
+            db.exec(select(BulletinMade).where(BulletinMade.made_by_id == user.id)).scalars().all(),
+            {"Làm lúc": "made_at", "Các mục": "titles"})),
     ]
 
 
@@ -46,8 +56,12 @@ def personal_data_erase(db: Session, user: Any, actor: Any) -> list[ErasureNote]
                             .values(uploaded_by_id=None, speaker_name="")).rowcount or 0
     if recordings:
         catalog_changed(db)  # lesson pages cache the name under their player
+    bulletins = db.execute(update(BulletinMade).where(BulletinMade.made_by_id == user.id)
+                           .values(made_by_id=None)).rowcount or 0
     return [ErasureNote("courses_enrolment", "kept", enrolments, STATS_KEPT),
             ErasureNote("courses_lesson_progress", "kept", progress, STATS_KEPT),
             ErasureNote("courses_editor", "deleted", editors),
             ErasureNote("courses_lesson_recording", "anonymised", recordings,
-                        "Bản ghi âm vẫn dùng cho bài học, không còn tên người tải lên và người đọc.")]
+                        "Bản ghi âm vẫn dùng cho bài học, không còn tên người tải lên và người đọc."),
+            ErasureNote("courses_bulletin", "anonymised", bulletins,
+                        "Giữ việc xã đã làm bản tin (cho theo dõi kế hoạch), không còn người làm.")]

@@ -22,7 +22,7 @@ from lms.errors import FormErrors, ServiceError
 from lms.forms import FormFields, FormLists, FormValues, ObjectId, takes_uploads
 from lms.plugin_host import flatten
 from lms.plugins.courses import audio, authoring, services
-from lms.plugins.courses.models import ContentEditor, Course, CourseDraft
+from lms.plugins.courses.models import BulletinMade, ContentEditor, Course, CourseDraft
 from lms.plugins.courses.packs import DOMAINS
 from lms.templating import render
 
@@ -468,6 +468,16 @@ def bulletin_form(request: Request, user: User = Depends(access.staff), db: Sess
     return _bulletin_page(request, db, user, chosen=[])
 
 
+@router.get("/studio-bulletin/da-lam")
+def bulletins_made(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
+    statement = select(BulletinMade).order_by(BulletinMade.made_at.desc()).limit(200)
+    if user.role != "admin":
+        statement = statement.where(BulletinMade.commune_id == user.commune_id)
+    names = dict(db.execute(select(Place.id, Place.name).where(Place.kind == "commune")).all())
+    return render(request, "courses/bulletins_made.html", {
+        "bulletins": db.execute(statement).scalars().all(), "names": names}, headers=NO_STORE)
+
+
 @router.post("/studio-bulletin")
 def bulletin_download(request: Request, values: FormValues, lists: FormLists, user: User = Depends(access.staff),
                       db: Session = Depends(get_session)) -> Any:
@@ -487,6 +497,8 @@ def bulletin_download(request: Request, values: FormValues, lists: FormLists, us
         day = audio.today()
         made = audio.make_bulletin(context_of(request), commune_name=commune.name if commune else "",
                                    items=items, day=day)
+        audio.record_bulletin(context_of(request), actor=user, commune_id=commune.id if commune else None,
+                              items=items, bulletin=made)
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
