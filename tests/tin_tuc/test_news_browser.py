@@ -36,7 +36,8 @@ def test_staff_publish_news_on_a_phone_and_a_resident_reads_it(live_server, db, 
         page.wait_for_url("**/staff/tin-tuc/new")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.get_by_label("Tiêu đề").fill("Ra mắt Tổ công nghệ số cộng đồng thôn Đông")
-        page.get_by_label("Nội dung").fill("Tổ gồm **5 thành viên**, hướng dẫn bà con cài VNeID.\n\n- Tối thứ Ba\n- Tối thứ Năm")
+        page.get_by_label("Nội dung").fill("Tổ gồm **5 thành viên**, hướng dẫn bà con cài VNeID.\n\n"
+                                           "- Tối thứ Ba\n- Tối thứ Năm")
         page.get_by_label("Ảnh (không bắt buộc)").set_input_files(str(picture))
         page.get_by_label("Mô tả ảnh cho người không xem được ảnh").fill("Tổ công nghệ số ra mắt tại nhà văn hóa")
         page.get_by_role("button", name="Lưu bản nháp").click()
