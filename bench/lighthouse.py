@@ -1,7 +1,8 @@
 """Lighthouse (mobile) on the pages a resident opens: a lesson, the catalog, an event's
 registration form and a certificate's verification page, against the real server with demo data.
 
-Prints each category's score. Target (issue #17): performance and accessibility 100 on all four.
+Prints each category's score. Target (issue #17): performance and accessibility 100 on all four;
+the commune page, news and models (issue #20) are measured beside them.
 A certificate page is deliberately kept out of search engines (`noindex`: it names a person), which
 Lighthouse's SEO category counts against it. Needs `npm ci --prefix bench` and /usr/bin/chromium.
 """
@@ -32,8 +33,10 @@ def main() -> int:
         with sqlite3.connect(Path(env["LMS_INSTANCE_DIR"]) / "hocvuso.db") as db:
             code = db.execute("SELECT code FROM certificates_certificate LIMIT 1").fetchone()[0]
             event = db.execute("SELECT code FROM events_event ORDER BY starts_at DESC LIMIT 1").fetchone()[0]
+            commune = db.execute("SELECT id FROM core_place WHERE kind = 'commune' LIMIT 1").fetchone()[0]
         pages = {"lesson": "/courses/vneid-va-dich-vu-cong/kich-hoat-muc-2", "catalog": "/courses",
-                 "event form": f"/e/{event}", "certificate": f"/c/{code}"}
+                 "event form": f"/e/{event}", "certificate": f"/c/{code}", "commune": f"/xa/{commune}",
+                 "news": "/tin-tuc", "models": "/mo-hinh"}
         print(f"{'page':<12}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}")
         for name, path in pages.items():
             report = Path(tmp) / "report.json"
