@@ -3,12 +3,16 @@
 import importlib
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.config import Config
 
 from lms import paths
 from lms.plugin_host import build_plugin_manager, flatten
 from lms.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def import_all_models(settings: Settings) -> None:
@@ -44,3 +48,17 @@ def downgrade(settings: Settings, revision: str = "base", url: str | None = None
     from alembic import command
 
     command.downgrade(alembic_config(settings, url), revision)
+
+
+def script_heads(settings: Settings) -> frozenset[str]:
+    """The newest revisions the installed code and plugins know."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+
+
+def database_heads(connection: "Connection") -> frozenset[str]:
+    """The revisions the database is at; empty for a database never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    return frozenset(MigrationContext.configure(connection).get_current_heads())

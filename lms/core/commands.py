@@ -216,3 +216,68 @@ def register_events(cli: typer.Typer) -> None:
             engine.dispose()
         typer.echo(f"Đã gửi {delivered} sự kiện; còn {left} sự kiện chờ.")
         raise typer.Exit(0 if not left else 1)
+
+
+def register_data(cli: typer.Typer) -> None:
+    from pathlib import Path
+
+    database = typer.Typer(help="Cơ sở dữ liệu: chép sang PostgreSQL.", no_args_is_help=True)
+    cli.add_typer(database, name="db")
+
+    @database.command("copy")
+    def db_copy(
+        to: str = typer.Option(..., "--to", help="URL of an empty database, e.g. postgresql://user@host/lms."),
+        source: str = typer.Option("", "--from", help="URL to copy from; default: this installation's."),
+    ) -> None:
+        """Copy this installation's database into an empty one (SQLite → PostgreSQL), then verify it."""
+        import time
+
+        from lms.dbcopy import CopyRefused, copy_database
+
+        settings = Settings()
+        started = time.perf_counter()
+        try:
+            copied = copy_database(settings, source or settings.resolved_database_url, to,
+                                   progress=lambda name, rows: typer.echo(f"  {name:<32} {rows:>9}"))
+        except CopyRefused as exc:
+            typer.echo(f"Không chép được: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        rows = sum(t.rows for t in copied)
+        typer.echo(f"Đã chép {len(copied)} bảng, {rows} dòng trong {time.perf_counter() - started:.1f} giây; "
+                   "số dòng và mã kiểm tra của từng bảng khớp với nguồn.")
+        typer.echo("Tiếp theo: đặt LMS_DATABASE_URL trỏ tới cơ sở dữ liệu mới và chạy lại máy chủ.")
+
+    @cli.command()
+    def backup(to: Path | None = typer.Option(None, "--to", help="File to write (.tar.gz); "
+                                                                   "default: instance/backups/.")) -> None:
+        """Write a consistent backup: the database, the instance keys, media kept on disk."""
+        from lms import backup as backups
+
+        try:
+            report = backups.create(Settings(), to)
+        except backups.BackupError as exc:
+            typer.echo(f"Không sao lưu được: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"Đã sao lưu {report.tables} bảng ({report.rows} dòng), {len(report.keys)} tệp khóa, "
+                   f"{report.media_files} tệp media vào {report.path}.")
+        typer.echo("Tệp này chứa khóa ký chứng nhận và dữ liệu cá nhân: giữ kín, cất ở nơi khác máy chủ.")
+        if report.keys_in_settings:
+            typer.echo("Khóa đặt bằng LMS_SECRET_KEY / LMS_SIGNING_KEY không nằm trong tệp: hãy cất chúng riêng.")
+
+    @cli.command()
+    def restore(path: Path = typer.Argument(..., help="A file written by `lms backup`.")) -> None:
+        """Restore a backup into this installation, which must be empty; then verify every table."""
+        from lms import backup as backups
+        from lms import migrations
+
+        settings = Settings()
+        try:
+            manifest = backups.restore(settings, path)
+        except backups.BackupError as exc:
+            typer.echo(f"Không khôi phục được: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        typer.echo(f"Đã khôi phục bản sao lưu lúc {manifest['created_at']}: {len(manifest['tables'])} bảng, "
+                   f"{rows} dòng, khớp từng bảng.")
+        if frozenset(manifest["migrations"]) != migrations.script_heads(settings):
+            typer.echo("Bản sao lưu thuộc phiên bản cũ hơn: hãy chạy `lms migrate` trước khi chạy máy chủ.")

@@ -40,10 +40,11 @@ def offline_pages() -> list[str]:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from lms.core.commands import register, register_events
+    from lms.core.commands import register, register_data, register_events
 
     register(cli)
     register_events(cli)
+    register_data(cli)
 
 
 @hookimpl

@@ -61,6 +61,24 @@ def healthz(db: Session = Depends(get_session)) -> Any:
     return {"status": "ok", "database": "ok"}
 
 
+@router.get("/readyz", dependencies=[access.PUBLIC_ROUTE])
+def readyz(request: Request, db: Session = Depends(get_session)) -> Any:
+    """Whether this host can serve: a load balancer stops sending traffic while it says 503 (the
+    database is unreachable, or the code is newer than the schema until `lms migrate` runs)."""
+    from lms import migrations
+
+    state = request.app.state
+    if getattr(state, "script_heads", None) is None:
+        state.script_heads = migrations.script_heads(state.settings)  # fixed while the worker runs
+    try:
+        current = migrations.database_heads(db.connection())
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    if current != state.script_heads:
+        return JSONResponse({"status": "error", "database": "ok", "migrations": "pending"}, status_code=503)
+    return {"status": "ok", "database": "ok", "migrations": "ok"}
+
+
 # --- Sign-up ----------------------------------------------------------------
 
 

@@ -22,6 +22,38 @@ def test_healthz_reports_a_broken_database(client, app):
     assert response.status_code == 503 and response.json()["status"] == "error"
 
 
+def test_readyz_waits_for_migrations(client, app, settings):
+    """A load balancer must not send traffic to a host whose code is newer than the schema."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from lms import migrations
+
+    config = migrations.alembic_config(settings)
+    never_migrated = client.get("/readyz")  # the test schema is made without migrations
+    assert never_migrated.status_code == 503 and never_migrated.json()["migrations"] == "pending"
+    command.stamp(config, "heads")
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "migrations": "ok"}
+    script = ScriptDirectory.from_config(config)
+    newest = script.get_revision(sorted(script.get_heads())[0])
+    command.stamp(config, newest.down_revision, purge=True)  # one migration not yet run
+    behind = client.get("/readyz")
+    assert behind.status_code == 503 and behind.json()["migrations"] == "pending"
+
+
+def test_readyz_reports_a_broken_database(client, app):
+    from sqlalchemy import create_engine
+
+    good = app.state.engine
+    app.state.engine = create_engine("sqlite:////nonexistent-dir/x.db")
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.state.engine = good
+    assert response.status_code == 503 and response.json()["database"] == "unreachable"
+
+
 def test_home_is_vietnamese_and_mobile_ready(client):
     page = client.get("/").text
     assert '<html lang="vi">' in page
