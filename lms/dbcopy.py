@@ -118,7 +118,12 @@ def copy_database(settings: Settings, source_url: str, target_url: str,
             for table in reversed(tables):
                 writing.execute(table.delete())
             for table in tables:
-                progress(table.name, _copy_table(reading, writing, table))
+                try:
+                    progress(table.name, _copy_table(reading, writing, table))
+                except sa.exc.DBAPIError as exc:
+                    raise CopyRefused(f"Bảng {table.name} không chép được ({type(exc.orig).__name__}: "
+                                      f"{str(exc.orig).splitlines()[0]}). Không có dữ liệu nào được ghi "
+                                      "vào đích.") from exc
             if target.dialect.name == "postgresql":
                 _reset_sequences(writing, tables)
             copied = [table_digest(writing, t) for t in tables]
@@ -134,10 +139,19 @@ def copy_database(settings: Settings, source_url: str, target_url: str,
 
 
 def _copy_table(reading: Connection, writing: Connection, table: sa.Table) -> int:
+    # A row may point at a later row of its own table (an account merged into a newer one):
+    # those columns are filled in once every row is there.
+    own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    key = [c.name for c in table.primary_key.columns]
+    links: list[dict[str, Any]] = []
     batch: list[dict[str, Any]] = []
     count = 0
     for row in _ordered_rows(reading, table):
-        batch.append(dict(row._mapping))
+        values = dict(row._mapping)
+        if own and any(values[c] is not None for c in own):
+            links.append({**{f"k_{c}": values[c] for c in key}, **{f"v_{c}": values[c] for c in own}})
+            values.update({c: None for c in own})
+        batch.append(values)
         if len(batch) >= BATCH_ROWS:
             writing.execute(table.insert(), batch)
             count += len(batch)
@@ -145,6 +159,11 @@ def _copy_table(reading: Connection, writing: Connection, table: sa.Table) -> in
     if batch:
         writing.execute(table.insert(), batch)
         count += len(batch)
+    if links:
+        statement = (table.update().where(*[table.c[c] == sa.bindparam(f"k_{c}") for c in key])
+                     .values({c: sa.bindparam(f"v_{c}") for c in own}))
+        for start in range(0, len(links), BATCH_ROWS):
+            writing.execute(statement, links[start:start + BATCH_ROWS])
     return count
 
 

@@ -233,6 +233,11 @@ def test_db_copy_moves_a_sqlite_installation_to_postgresql(tmp_path, monkeypatch
     instance = tmp_path / "a"
     settings = _demo_installation(monkeypatch, instance, _sqlite_url(instance))
     source = _sqlite_url(instance)
+    with sqlite3.connect(instance / "hocvuso.db") as db:  # an old account merged into a newer one
+        db.execute("UPDATE core_user SET merged_into_id = (SELECT max(id) FROM core_user) "
+                   "WHERE id = (SELECT min(id) FROM core_user)")
+    db.close()
+    monkeypatch.setattr(dbcopy, "BATCH_ROWS", 50)  # so the two are in different batches
     out = _lms("db", "copy", "--to", database_url)
     assert "khớp với nguồn" in out
     tables = dbcopy.schema_tables(settings)
