@@ -104,6 +104,30 @@ def register(cli: typer.Typer) -> None:
             commune = services.load_demo_places(db)
             typer.echo(f"Dữ liệu mẫu: {commune.name} (mã {commune.id}) và các tổ dân phố.")
 
+    @places.command("import")
+    def places_import(
+        province: str = typer.Option(..., "--province", help='Name or code in the national list ("Hải Phòng", 31).'),
+    ) -> None:
+        """Load a province and its communes/wards from the national list, with their codes (safe to run again)."""
+        from lms.core import official_places
+        from lms.db import make_engine, write_session
+
+        official = official_places.find_province(province)
+        if official is None:
+            names = ", ".join(p.name for p in official_places.provinces())
+            typer.echo(f"Không có tỉnh/thành phố «{province}» trong danh mục. Các tên có: {names}.", err=True)
+            raise typer.Exit(1)
+        engine = make_engine(Settings())
+        try:
+            with write_session(engine) as db:
+                report = official_places.import_province(db, official)
+                typer.echo(f"{official.name} (mã {official.code}), {len(official.communes)} xã/phường/đặc khu "
+                           f"theo danh mục {official_places.data_version()}: thêm {report.added}, đổi tên "
+                           f"{report.renamed}, gắn mã cho {report.coded} đơn vị đã nhập tay, giữ nguyên "
+                           f"{report.unchanged}.")
+        finally:
+            engine.dispose()
+
     @places.command("list")
     def places_list() -> None:
         """List provinces, communes and villages with their ids."""

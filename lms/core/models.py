@@ -15,10 +15,13 @@ class Place(SQLModel, table=True):
     """An administrative unit: province/city → commune/ward → village (thôn, tổ dân phố)."""
 
     __tablename__ = "core_place"
+    # Official units are found by their code when renamed; villages have none (not in the list).
+    __table_args__ = (Index("ix_core_place_kind_code", "kind", "code", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16, index=True)  # province | commune | village
     name: str = Field(max_length=120)
+    code: str | None = Field(default=None, max_length=16)
     parent_id: int | None = Field(default=None, foreign_key="core_place.id", index=True)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from lms import security as access
 from lms.context import context_of
-from lms.core import consent_services, data_requests, personal_data_services, services
+from lms.core import consent_services, data_requests, official_places, personal_data_services, services
 from lms.core.merge_services import merges_of
 from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
@@ -354,7 +354,7 @@ def staff_home(request: Request, user: User = Depends(access.staff),
 
 def _villages_page(request: Request, db: Session, user: User, commune: Place | None,
                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                   status: int = 200) -> Any:
+                   status: int = 200, pasted: services.VillagesAdded | None = None) -> Any:
     villages = []
     if commune:
         villages = db.exec(
@@ -364,7 +364,7 @@ def _villages_page(request: Request, db: Session, user: User, commune: Place | N
     return render(request, "core/villages.html", {
         "commune": commune, "villages": villages, "communes": _all_communes(db, user),
         "errors": errors or {}, "values": values or {},
-        "saved": request.query_params.get("saved"),
+        "saved": request.query_params.get("saved"), "pasted": pasted,
     }, status_code=status, block="villages")
 
 
@@ -395,6 +395,19 @@ def village_add(request: Request, values: FormValues, user: User = Depends(acces
     except FormErrors as exc:
         return _villages_page(request, db, user, commune, exc.errors, values, status=422)
     return _see_other(f"/staff/villages?commune={commune.id}&saved=1")
+
+
+@router.post("/staff/villages/list")
+def villages_paste(request: Request, values: FormValues, user: User = Depends(access.staff),
+                   db: Session = Depends(get_session)) -> Any:
+    commune = _commune_for(db, user, values.get("commune"))
+    if commune is None:
+        raise HTTPException(404)
+    try:
+        result = services.add_villages(context_of(request), commune_id=commune.id, text=values.get("names", ""))
+    except FormErrors as exc:
+        return _villages_page(request, db, user, commune, exc.errors, values, status=422)
+    return _villages_page(request, db, user, commune, pasted=result)
 
 
 @router.post("/staff/villages/{village_id}")
@@ -528,15 +541,27 @@ def places(request: Request, _user: User = Depends(access.admin),
 
 
 def _places_page(request: Request, db: Session, errors: dict[str, str] | None = None,
-                 values: dict[str, str] | None = None, status: int = 200) -> Any:
+                 values: dict[str, str] | None = None, status: int = 200,
+                 imported: official_places.PlacesImport | None = None) -> Any:
     provinces = db.exec(select(Place).where(Place.kind == "province").order_by(Place.name)
                         ).scalars().all()
     communes = db.exec(select(Place).where(Place.kind == "commune").order_by(Place.name)
                        ).scalars().all()
     return render(request, "core/places.html", {
         "provinces": provinces, "communes": communes, "errors": errors or {},
-        "values": values or {},
+        "values": values or {}, "official": official_places.provinces(),
+        "list_version": official_places.data_version(), "imported": imported,
     }, status_code=status)
+
+
+@router.post("/staff/places/import")
+def places_import(request: Request, values: FormValues, _user: User = Depends(access.admin),
+                  db: Session = Depends(get_session)) -> Any:
+    try:
+        report = services.import_official_province(context_of(request), code=values.get("province_code", ""))
+    except FormErrors as exc:
+        return _places_page(request, db, exc.errors, values, status=422)
+    return _places_page(request, db, imported=report)
 
 
 @router.post("/staff/places")

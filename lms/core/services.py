@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from sqlmodel import Session
 
 from lms import versions
 from lms.context import Context
-from lms.core import consent_services
+from lms.core import consent_services, official_places
 from lms.core.models import (
     Consent,
     LoginFailure,
@@ -28,7 +29,7 @@ from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import MAX_ID
 from lms.security import ROLES, new_token, token_digest
 from lms.settings import Settings
-from lms.text import InvalidInput, clean_text, nfc, normalize_name, normalize_phone, parse_field
+from lms.text import InvalidInput, clean_text, fold, nfc, normalize_name, normalize_phone, parse_field
 
 AUDIENCES = {
     "can-bo": "Cán bộ, công chức, viên chức",
@@ -638,6 +639,54 @@ def first_admin(ctx: Context, *, token: str, full_name: str, phone: str, passwor
 def add_village(ctx: Context, *, commune_id: int, name: str) -> Place:
     with ctx.transaction() as db:
         return add_place(db, kind="village", name=name, parent_id=commune_id)
+
+
+MAX_VILLAGES_PASTED = 300
+_LIST_MARK = re.compile(r"^\s*(?:[-–•*·+]+|\d{1,3}[.)])\s*")
+
+
+@dataclass
+class VillagesAdded:
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+
+
+def add_villages(ctx: Context, *, commune_id: int, text: str) -> VillagesAdded:
+    """Villages pasted one per line; names already there are skipped, all or nothing is written."""
+    # A list copied from a document keeps its bullets or numbers ("1. Thôn Đông", "- Thôn Tây").
+    lines = [_LIST_MARK.sub("", line).strip() for line in (text or "").splitlines()]
+    names: list[str] = []
+    for line in lines:
+        if line and fold(line) not in {fold(n) for n in names}:
+            names.append(line)
+    if not names:
+        raise FormErrors({"names": "Vui lòng dán tên các thôn/tổ dân phố, mỗi tên một dòng."})
+    if len(names) > MAX_VILLAGES_PASTED:
+        raise FormErrors({"names": f"Mỗi lần thêm tối đa {MAX_VILLAGES_PASTED} tên."})
+    result = VillagesAdded()
+    with ctx.transaction() as db:
+        commune = db.get(Place, commune_id)
+        if commune is None or commune.kind != "commune":
+            raise NotFound()
+        present = {fold(p.name) for p in db.exec(select(Place).where(
+            Place.kind == "village", Place.parent_id == commune_id)).scalars()}
+        for number, name in enumerate(names, start=1):
+            if fold(name) in present:
+                result.already.append(name)
+                continue
+            try:
+                result.added.append(add_place(db, kind="village", name=name, parent_id=commune_id).name)
+            except FormErrors as exc:
+                raise FormErrors({"names": f"Dòng {number} («{name[:60]}»): {exc.errors['name']}"}) from exc
+    return result
+
+
+def import_official_province(ctx: Context, *, code: str) -> "official_places.PlacesImport":
+    official = next((p for p in official_places.provinces() if p.code == code), None)
+    if official is None:
+        raise FormErrors({"province_code": "Vui lòng chọn tỉnh/thành phố trong danh mục."})
+    with ctx.transaction() as db:
+        return official_places.import_province(db, official)
 
 
 def new_place(ctx: Context, *, kind: str, name: str, parent_id: int | None) -> Place:
