@@ -93,6 +93,11 @@ def _count(report: PlacesImport, how: str) -> None:
     setattr(report, how, getattr(report, how) + 1)
 
 
+def upsert(db: Session, *, kind: str, unit: OfficialUnit, parent_id: int | None) -> Place:
+    """One official unit, found by its code (or by its name if typed in by hand), else added."""
+    return _upsert(db, kind=kind, unit=unit, parent_id=parent_id)[0]
+
+
 def _upsert(db: Session, *, kind: str, unit: OfficialUnit, parent_id: int | None) -> tuple[Place, str]:
     place = db.exec(select(Place).where(Place.kind == kind, Place.code == unit.code)).scalars().first()
     if place is not None:

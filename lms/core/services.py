@@ -179,26 +179,27 @@ def rename_place(db: Session, *, place: Place, name: str) -> Place:
     return place
 
 
+# The commune whose plan this platform serves (../seed-plan.md), by its official codes; its
+# villages are not in the national list, so the example names them plainly.
 DEMO_PLACES = {
-    "province": "Thành phố Hà Nội",
-    "commune": "Phường Hoàn Kiếm",
-    "villages": ["Tổ dân phố số 1", "Tổ dân phố số 2", "Tổ dân phố số 3", "Tổ dân phố số 4"],
+    "province": "31",  # Thành phố Hải Phòng
+    "commune": "10606",  # Xã Nam Sách
+    "villages": ["Thôn ví dụ 1", "Thôn ví dụ 2", "Thôn ví dụ 3", "Thôn ví dụ 4"],
 }
 
 
 def load_demo_places(db: Session) -> Place:
-    """One example province, commune and villages; running it again adds nothing."""
-
-    def get_or_add(kind: str, name: str, parent_id: int | None) -> Place:
-        found = db.exec(
-            select(Place).where(Place.kind == kind, Place.name == name, Place.parent_id == parent_id)
-        ).scalars().first()
-        return found or add_place(db, kind=kind, name=name, parent_id=parent_id)
-
-    province = get_or_add("province", DEMO_PLACES["province"], None)
-    commune = get_or_add("commune", DEMO_PLACES["commune"], province.id)
+    """The example: Thành phố Hải Phòng → Xã Nam Sách → a few villages; running it again adds nothing."""
+    official = next(p for p in official_places.provinces() if p.code == DEMO_PLACES["province"])
+    unit = next(u for u in official.communes if u.code == DEMO_PLACES["commune"])
+    whole = official_places.OfficialUnit(official.code, official.name)
+    province = official_places.upsert(db, kind="province", unit=whole, parent_id=None)
+    commune = official_places.upsert(db, kind="commune", unit=unit, parent_id=province.id)
     for name in DEMO_PLACES["villages"]:
-        get_or_add("village", name, commune.id)
+        found = db.exec(select(Place).where(Place.kind == "village", Place.name == name,
+                                            Place.parent_id == commune.id)).scalars().first()
+        if found is None:
+            add_place(db, kind="village", name=name, parent_id=commune.id)
     return commune
 
 

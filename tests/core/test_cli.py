@@ -23,9 +23,16 @@ def test_places_demo_loads_once(cli_env, db):
     assert runner.invoke(cli_env, ["places", "demo"]).exit_code == 0
     places = db.exec(select(Place)).scalars().all()
     assert sorted(p.kind for p in places).count("village") == 4
-    assert [p.name for p in places if p.kind == "commune"] == ["Phường Hoàn Kiếm"]
+    assert [(p.name, p.code) for p in places if p.kind != "village"] == [
+        ("Thành phố Hải Phòng", "31"), ("Xã Nam Sách", "10606")]
     listing = runner.invoke(cli_env, ["places", "list"]).output
-    assert "Tổ dân phố số 1" in listing
+    assert "Thôn ví dụ 1" in listing and "Xã Nam Sách" in listing
+    # Importing the whole city later finds the example's commune by its code: no twin.
+    runner.invoke(cli_env, ["places", "import", "--province", "Hải Phòng"])
+    db.rollback()
+    db.expire_all()
+    communes = db.exec(select(Place.name).where(Place.kind == "commune")).scalars().all()
+    assert len(communes) == 114 and communes.count("Xã Nam Sách") == 1
 
 
 def test_users_create_staff_with_commune(cli_env, db):
