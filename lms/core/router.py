@@ -58,7 +58,7 @@ def healthz(db: Session = Depends(get_session)) -> Any:
         db.exec(text("SELECT 1")).one()
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-    return {"status": "ok", "database": "ok"}
+    return JSONResponse({"status": "ok", "database": "ok"})
 
 
 @router.get("/readyz", dependencies=[access.PUBLIC_ROUTE])
@@ -76,7 +76,7 @@ def readyz(request: Request, db: Session = Depends(get_session)) -> Any:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     if current != state.script_heads:
         return JSONResponse({"status": "error", "database": "ok", "migrations": "pending"}, status_code=503)
-    return {"status": "ok", "database": "ok", "migrations": "ok"}
+    return JSONResponse({"status": "ok", "database": "ok", "migrations": "ok"})
 
 
 # --- Sign-up ----------------------------------------------------------------

@@ -86,6 +86,23 @@ def test_route_handlers_are_plain_functions(app):
     assert coroutines == []
 
 
+def test_route_handlers_return_responses_not_data():
+    """FastAPI checks a returned dict or list in one more trip to the thread pool, while the
+    request still holds its database connection: with every thread waiting for a connection,
+    that trip never comes (tests/events/test_burst.py). Handlers return a Response."""
+    found = []
+    for path in sorted(LMS.rglob("*.py")):
+        for handler in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(handler, ast.FunctionDef) or not any(
+                    isinstance(d, ast.Call) and getattr(d.func, "attr", "") in ("get", "post", "head", "api_route")
+                    for d in handler.decorator_list):
+                continue
+            for node in ast.walk(handler):
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict | ast.DictComp | ast.List):
+                    found.append(f"{path.relative_to(LMS)}:{node.lineno} {handler.name}")
+    assert found == []
+
+
 def test_a_read_session_cannot_write(engine):
     from sqlalchemy import text
 

@@ -291,8 +291,10 @@ def checkin(request: Request, event_id: ObjectId, values: FormValues, user: User
     message = (f"Điểm danh xong: {registration.full_name}" if result.first_time
                else f"{registration.full_name} đã điểm danh lúc {when}")
     if wants_json:
-        return {"ok": True, "first_time": result.first_time, "message": message,
-                "attended": services.attended_count(db, event.id)}
+        # A Response, not a dict: FastAPI would check a dict in another trip to the thread pool,
+        # and with every thread waiting for a connection this request's would never come back.
+        return JSONResponse({"ok": True, "first_time": result.first_time, "message": message,
+                             "attended": services.attended_count(db, event.id)})
     return _checkin_result(request, db, event, result, message, 200)
 
 
