@@ -97,6 +97,17 @@ def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> li
 
 
 @hookspec
+def merge_villages(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    """Move this plugin's rows from the village `drop` to the village `keep` (one commune's).
+
+    Staff merge two villages (two names for one thôn, or two thôn made one). Called first with
+    `apply=False` for the preview: read only, return what would move; then with `apply=True`
+    inside the merge's transaction (`db`, a write session): move the rows, return the same items.
+    Never commit; an exception undoes the whole merge. `keep` and `drop` are core Place rows.
+    Return a list of lms.merging.MergeItem (skip kinds with nothing to move)."""
+
+
+@hookspec
 def personal_data_export(db: Any, user: Any) -> list[Any]:
     """Return lms.personal_data.DataSection entries: this plugin's data about `user` (a core
     User), one section per table that can hold a person's data, with JSON-friendly rows and

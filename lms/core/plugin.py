@@ -55,6 +55,13 @@ def merge_accounts(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
 
 
 @hookimpl
+def merge_villages(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.core.services import move_village_people
+
+    return move_village_people(db, keep=keep, drop=drop, apply=apply)
+
+
+@hookimpl
 def personal_data_export(db: Any, user: Any) -> list[Any]:
     from lms.core.personal_data_services import core_export
 

@@ -16,8 +16,8 @@ from lms.core.models import Place, User
 from lms.core.services import AUDIENCES
 from lms.core.staff_accounts_services import link_record
 from lms.db import get_session, utcnow
-from lms.errors import FormErrors, ServiceError
-from lms.forms import FormValues, ObjectId, checkbox, safe_next
+from lms.errors import FormErrors, NotFound, ServiceError
+from lms.forms import MAX_ID, FormValues, ObjectId, checkbox, safe_next
 from lms.ratelimit import client_key
 from lms.security import ROLE_LABELS
 from lms.templating import local, render
@@ -354,7 +354,8 @@ def staff_home(request: Request, user: User = Depends(access.staff),
 
 def _villages_page(request: Request, db: Session, user: User, commune: Place | None,
                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                   status: int = 200, pasted: services.VillagesAdded | None = None) -> Any:
+                   status: int = 200, pasted: services.VillagesAdded | None = None,
+                   merged: services.VillageMerge | None = None) -> Any:
     villages = []
     if commune:
         villages = db.exec(
@@ -364,7 +365,7 @@ def _villages_page(request: Request, db: Session, user: User, commune: Place | N
     return render(request, "core/villages.html", {
         "commune": commune, "villages": villages, "communes": _all_communes(db, user),
         "errors": errors or {}, "values": values or {},
-        "saved": request.query_params.get("saved"), "pasted": pasted,
+        "saved": request.query_params.get("saved"), "pasted": pasted, "merged": merged,
     }, status_code=status, block="villages")
 
 
@@ -408,6 +409,52 @@ def villages_paste(request: Request, values: FormValues, user: User = Depends(ac
     except FormErrors as exc:
         return _villages_page(request, db, user, commune, exc.errors, values, status=422)
     return _villages_page(request, db, user, commune, pasted=result)
+
+
+def _merge_ids(values: Any) -> tuple[int, int | None]:
+    def number(raw: Any) -> int | None:
+        try:
+            value = int(raw or "")
+        except ValueError:
+            return None
+        return value if 1 <= value <= MAX_ID else None
+
+    drop = number(values.get("bo"))
+    if drop is None:
+        raise HTTPException(404)
+    return drop, number(values.get("vao"))
+
+
+@router.get("/staff/villages/gop")
+def village_merge_preview(request: Request, user: User = Depends(access.staff),
+                          db: Session = Depends(get_session)) -> Any:
+    if not request.query_params.get("bo"):  # the form comes from the villages page
+        return _villages_page(request, db, user, _commune_for(db, user, request.query_params.get("commune")))
+    drop_id, keep_id = _merge_ids(request.query_params)
+    try:
+        merge = services.village_merge_preview(context_of(request), db, actor=user, drop_id=drop_id, keep_id=keep_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    except ServiceError as exc:
+        village = db.get(Place, drop_id)
+        return _villages_page(request, db, user, db.get(Place, village.parent_id), {"merge": exc.message},
+                              status=422)
+    return render(request, "core/village_merge.html", {"merge": merge})
+
+
+@router.post("/staff/villages/gop")
+def village_merge(request: Request, values: FormValues, user: User = Depends(access.staff),
+                  db: Session = Depends(get_session)) -> Any:
+    drop_id, keep_id = _merge_ids(values)
+    try:
+        merged = services.merge_villages(context_of(request), actor=user, drop_id=drop_id, keep_id=keep_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    except ServiceError as exc:
+        village = db.get(Place, drop_id)
+        return _villages_page(request, db, user, db.get(Place, village.parent_id), {"merge": exc.message},
+                              status=422)
+    return _villages_page(request, db, user, db.get(Place, merged.keep.parent_id), merged=merged)
 
 
 @router.post("/staff/villages/{village_id}")

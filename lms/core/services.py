@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from passlib.context import CryptContext
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -680,6 +680,54 @@ def add_villages(ctx: Context, *, commune_id: int, text: str) -> VillagesAdded:
             except FormErrors as exc:
                 raise FormErrors({"names": f"Dòng {number} («{name[:60]}»): {exc.errors['name']}"}) from exc
     return result
+
+
+@dataclass
+class VillageMerge:
+    keep: Place
+    drop: Place
+    items: list[Any]
+
+
+def _villages_to_merge(db: Session, actor: User, drop_id: int, keep_id: int | None) -> tuple[Place, Place]:
+    drop = db.get(Place, drop_id)
+    if drop is None or drop.kind != "village" or (actor.role != "admin" and drop.parent_id != actor.commune_id):
+        raise NotFound()
+    keep = db.get(Place, keep_id) if keep_id else None
+    if keep is None or keep.kind != "village" or keep.parent_id != drop.parent_id or keep.id == drop.id:
+        raise ServiceError("bad_merge", "Vui lòng chọn một thôn/tổ dân phố khác của cùng xã để gộp vào.")
+    return drop, keep
+
+
+def village_merge_preview(ctx: Context, db: Session, *, actor: User, drop_id: int, keep_id: int | None) -> VillageMerge:
+    drop, keep = _villages_to_merge(db, actor, drop_id, keep_id)
+    items = [i for i in flatten_items(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=False)) if i.count]
+    return VillageMerge(keep, drop, items)
+
+
+def merge_villages(ctx: Context, *, actor: User, drop_id: int, keep_id: int | None) -> VillageMerge:
+    """Everything of `drop` moves to `keep` (people, events, teams…); `drop` is retired, not deleted,
+    so what was counted under it before stays where it happened."""
+    with ctx.transaction() as db:
+        drop, keep = _villages_to_merge(db, actor, drop_id, keep_id)
+        items = [i for i in flatten_items(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=True))
+                 if i.count]
+        drop.active = False
+        db.add(drop)
+        return VillageMerge(keep, drop, items)
+
+
+def flatten_items(results: list[list[Any]]) -> list[Any]:
+    return [item for result in results for item in result]
+
+
+def move_village_people(db: Session, *, keep: Place, drop: Place, apply: bool) -> list[Any]:
+    from lms.merging import MergeItem
+
+    count = db.exec(select(func.count()).select_from(User).where(User.village_id == drop.id)).scalar() or 0
+    if apply and count:
+        db.execute(update(User).where(User.village_id == drop.id).values(village_id=keep.id))
+    return [MergeItem("Người dân sống ở thôn", count)]
 
 
 def import_official_province(ctx: Context, *, code: str) -> "official_places.PlacesImport":

@@ -146,3 +146,55 @@ def test_only_staff_paste_villages(client, db, settings, role):
                          page="/login")
     assert response.status_code == (303 if role is None else 403)
     assert db.exec(select(func.count()).select_from(Place).where(Place.kind == "village")).scalar() == 2
+
+
+def test_staff_merge_two_villages_and_the_people_follow(client, db, settings):
+    places = make_places(db)  # Thôn Đông, Thôn Đoài
+    east, west = places.villages
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    residents = [make_user(db, settings, village=west, name=f"Người Thôn Đoài {n}") for n in ("Một", "Hai")]
+    login(client, staff.phone)
+    listing = client.get(f"/staff/villages?commune={places.commune.id}").text
+    assert 'action="/staff/villages/gop"' in listing
+    preview = text_of(client.get(f"/staff/villages/gop?bo={west.id}&vao={east.id}").text)
+    assert "Gộp Thôn Đoài vào Thôn Đông" in preview and "Người dân sống ở thôn: 2" in preview
+    db.expire_all()
+    assert db.get(User, residents[0].id).village_id == west.id  # the preview moves nothing
+    done = post_form(client, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page="/staff/villages")
+    assert done.status_code == 200
+    assert "Đã gộp Thôn Đoài vào Thôn Đông: người dân sống ở thôn 2. Thôn Đoài đã ngừng sử dụng." in text_of(done.text)
+    db.rollback()
+    db.expire_all()
+    assert [db.get(User, r.id).village_id for r in residents] == [east.id, east.id]
+    assert db.get(Place, west.id).active is False  # kept, not deleted: past figures still name it
+
+
+def test_a_merge_needs_two_villages_of_one_commune(client, db, settings):
+    places = make_places(db)
+    theirs = make_places(db, commune_name="Xã Bên Cạnh", villages=("Thôn Xa",))
+    east, west = places.villages
+    staff = make_user(db, settings, role="staff", commune=places.commune)
+    login(client, staff.phone)
+    same = client.get(f"/staff/villages/gop?bo={west.id}&vao={west.id}")
+    assert same.status_code == 422 and "Vui lòng chọn một thôn/tổ dân phố khác của cùng xã" in text_of(same.text)
+    across = post_form(client, "/staff/villages/gop", {"bo": west.id, "vao": theirs.villages[0].id},
+                       page="/staff/villages")
+    assert across.status_code == 422
+    assert client.get(f"/staff/villages/gop?bo={theirs.villages[0].id}&vao={east.id}").status_code == 404
+    assert client.get("/staff/villages/gop?bo=abc").status_code == 404
+    db.expire_all()
+    assert db.get(Place, west.id).active and db.get(Place, theirs.villages[0].id).active
+
+
+@pytest.mark.parametrize("role", [None, "learner", "team_member"])
+def test_only_staff_merge_villages(client, db, settings, role):
+    places = make_places(db)
+    east, west = places.villages
+    resident = make_user(db, settings, village=west, name="Người Thôn Đoài")
+    if role:
+        login(client, make_user(db, settings, role=role, commune=places.commune, village=east).phone)
+    assert client.get(f"/staff/villages/gop?bo={west.id}&vao={east.id}").status_code == (303 if role is None else 403)
+    response = post_form(client, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page="/login")
+    assert response.status_code == (303 if role is None else 403)
+    db.expire_all()
+    assert db.get(User, resident.id).village_id == west.id

@@ -143,6 +143,42 @@ def check_merge_accounts(app, settings, **_):
         assert db.execute(sa.select(plugin.NOTES.c.user_id)).scalars().all() == [keep.id]
 
 
+def check_merge_villages(app, settings, **_):
+    """A plugin's rows show in the merge's preview, move inside the merge's transaction, and a
+    plugin that fails undoes the whole merge (the people stay where they were)."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from lms.core.models import Place, User
+    from tests.factories import login, make_places, make_user, post_form, text_of
+    from tests.plugins.everything import plugin
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        places = make_places(db)  # Thôn Đông, Thôn Đoài
+        east, west = places.villages
+        staff = make_user(db, settings, role="staff", commune=places.commune)
+        resident = make_user(db, settings, village=west)
+    query = f"/staff/villages/gop?bo={west.id}&vao={east.id}"
+    with TestClient(app, follow_redirects=False) as browser:
+        login(browser, staff.phone)
+        preview = text_of(browser.get(query).text)
+        assert "Bảng tin thử nghiệm của thôn: 2" in preview and "Người dân sống ở thôn: 1" in preview
+        assert plugin.village_moves[-1] == (east.id, west.id, False)
+        plugin.village_merge_fails = True
+        try:
+            with pytest.raises(RuntimeError):
+                post_form(browser, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page=query)
+        finally:
+            plugin.village_merge_fails = False
+        with Session(app.state.engine) as db:
+            assert db.get(User, resident.id).village_id == west.id and db.get(Place, west.id).active
+        done = post_form(browser, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page=query)
+        assert "bảng tin thử nghiệm của thôn 2" in text_of(done.text)
+    assert plugin.village_moves[-1] == (east.id, west.id, True)
+    with Session(app.state.engine) as db:
+        assert db.get(User, resident.id).village_id == east.id and not db.get(Place, west.id).active
+
+
 def _with_a_note(app, settings):
     from sqlmodel import Session
 
@@ -386,6 +422,7 @@ HOOK_CHECKS = {
     "on_event": check_on_event,
     "sms_gateways": check_sms_gateways,
     "merge_accounts": check_merge_accounts,
+    "merge_villages": check_merge_villages,
     "personal_data_export": check_personal_data_export,
     "personal_data_erase": check_personal_data_erase,
 }

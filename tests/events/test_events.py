@@ -332,3 +332,20 @@ def test_the_form_and_the_ticket_name_the_place_in_few_queries(client, app, db, 
 def test_an_unknown_or_malformed_ticket_is_a_vietnamese_404(client, token):
     page = client.get(f"/t/{token}")
     assert page.status_code == 404 and "Không tìm thấy trang" in text_of(page.text)
+
+
+
+def test_merging_villages_moves_events_and_registrations(client, db, settings, make_client):
+    from lms.plugins.events.models import Event
+
+    places = make_places(db)
+    east, west = places.villages
+    _, _, event = staff_with_event(client, db, settings, places=places, village_id=str(west.id))
+    register(make_client(), event, village=west)
+    preview = text_of(client.get(f"/staff/villages/gop?bo={west.id}&vao={east.id}").text)
+    assert "Sự kiện tổ chức tại thôn: 1" in preview and "Người đăng ký sự kiện: 1" in preview
+    done = post_form(client, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page="/staff/villages")
+    assert "Đã gộp Thôn Đoài vào Thôn Đông" in text_of(done.text)
+    fresh(db)
+    assert db.get(Event, event.id).village_id == east.id
+    assert [r.village_id for r in registrations(db, event.id)] == [east.id]

@@ -287,3 +287,18 @@ def test_refusals_say_why_in_vietnamese(client, db, settings, make_client, tmp_p
                                     "csrf_token": csrf(browser, attempt_url)})
     again = _assisted_start(browser, resident_url, slug)
     assert again.status_code == 429 and "Bạn cần chờ thêm 60 phút" in text_of(again.text)
+
+
+def test_merging_two_villages_keeps_the_team_looking_after_them(client, db, settings, make_client):
+    from lms.plugins.teams.models import TeamVillage
+    from tests.teams.teamtools import team_setup
+
+    setup = team_setup(client, db, settings, make_client)  # the team covers Thôn Đông and Thôn Đoài
+    east, west, north = setup.places.villages
+    preview = client.get(f"/staff/villages/gop?bo={west.id}&vao={east.id}")
+    assert "Tổ công nghệ số phụ trách thôn: 1 (1 tổ đã phụ trách cả hai thôn)" in text_of(preview.text)
+    post_form(client, "/staff/villages/gop", {"bo": west.id, "vao": east.id}, page="/staff/villages")
+    post_form(client, "/staff/villages/gop", {"bo": north.id, "vao": east.id}, page="/staff/villages")
+    fresh(db)
+    covered = db.exec(select(TeamVillage.village_id).where(TeamVillage.team_id == setup.team.id)).scalars().all()
+    assert covered == [east.id]

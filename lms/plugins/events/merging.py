@@ -6,10 +6,10 @@ event from both accounts (made with two phone numbers) both stay: each is a real
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from lms.core.models import User
+from lms.core.models import Place, User
 from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
-from lms.plugins.events.models import Registration
+from lms.plugins.events.models import Event, Registration
 
 
 @hookimpl
@@ -19,3 +19,15 @@ def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[Mer
     if apply and count:
         db.execute(update(Registration).where(Registration.user_id == drop.id).values(user_id=keep.id))
     return [MergeItem("Vé sự kiện", count)]
+
+
+@hookimpl
+def merge_villages(db: Session, keep: Place, drop: Place, apply: bool) -> list[MergeItem]:
+    items = []
+    for model, label in ((Event, "Sự kiện tổ chức tại thôn"), (Registration, "Người đăng ký sự kiện")):
+        count = db.exec(select(func.count()).select_from(model).where(model.village_id == drop.id)).scalar() or 0
+        if apply and count:
+            db.execute(update(model).where(model.village_id == drop.id).values(village_id=keep.id))
+        if count:
+            items.append(MergeItem(label, count))
+    return items

@@ -5,7 +5,7 @@ from typing import Any
 from lms.events import listens_to
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
-from lms.plugins.events.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.events.merging import merge_accounts, merge_villages  # noqa: F401 - hook implementations
 from lms.plugins.events.personal_data import (  # noqa: F401 - hook implementations
     consent_purposes,
     personal_data_erase,

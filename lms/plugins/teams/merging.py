@@ -6,10 +6,10 @@ keeps them. Log-in cards keep working and now sign in to the kept account."""
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from lms.core.models import User
+from lms.core.models import Place, User
 from lms.hookspecs import hookimpl
 from lms.merging import MergeItem
-from lms.plugins.teams.models import AssistedResident, LoginCard
+from lms.plugins.teams.models import AssistedResident, LoginCard, TeamVillage
 
 
 @hookimpl
@@ -31,3 +31,17 @@ def merge_accounts(db: Session, keep: User, drop: User, apply: bool) -> list[Mer
         items.append(MergeItem("Được tổ công nghệ số hỗ trợ", 1,
                                "tài khoản được giữ đã có tổ hỗ trợ: giữ tổ đó" if kept_care else ""))
     return items
+
+
+@hookimpl
+def merge_villages(db: Session, keep: Place, drop: Place, apply: bool) -> list[MergeItem]:
+    teams = set(db.exec(select(TeamVillage.team_id).where(TeamVillage.village_id == drop.id)).scalars())
+    if not teams:
+        return []
+    already = set(db.exec(select(TeamVillage.team_id).where(TeamVillage.village_id == keep.id)).scalars())
+    if apply:
+        # A team that looked after both keeps one row for the merged village.
+        db.execute(delete(TeamVillage).where(TeamVillage.village_id == drop.id, TeamVillage.team_id.in_(already)))
+        db.execute(update(TeamVillage).where(TeamVillage.village_id == drop.id).values(village_id=keep.id))
+    note = f"{len(teams & already)} tổ đã phụ trách cả hai thôn" if teams & already else ""
+    return [MergeItem("Tổ công nghệ số phụ trách thôn", len(teams), note)]

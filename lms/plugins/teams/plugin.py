@@ -5,7 +5,7 @@ from typing import Any
 from lms.hookspecs import hookimpl
 from lms.plugins import NavItem, PluginMeta
 from lms.plugins.teams import hookspecs  # noqa: F401 - resident_sections, resident_credentials
-from lms.plugins.teams.merging import merge_accounts  # noqa: F401 - a hook implementation
+from lms.plugins.teams.merging import merge_accounts, merge_villages  # noqa: F401 - hook implementations
 from lms.plugins.teams.personal_data import (  # noqa: F401 - hook implementations
     personal_data_erase,
     personal_data_export,

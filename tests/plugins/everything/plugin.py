@@ -139,6 +139,20 @@ def merge_accounts(db: Any, keep: Any, drop: Any, actor: Any, apply: bool) -> li
     return [MergeItem("Ghi chú thử nghiệm", notes)]
 
 
+village_moves: list[tuple[int, int, bool]] = []
+village_merge_fails = False
+
+
+@hookimpl
+def merge_villages(db: Any, keep: Any, drop: Any, apply: bool) -> list[Any]:
+    from lms.merging import MergeItem
+
+    village_moves.append((keep.id, drop.id, apply))
+    if apply and village_merge_fails:
+        raise RuntimeError("everything: the village merge fails on purpose")
+    return [MergeItem("Bảng tin thử nghiệm của thôn", 2)]
+
+
 @hookimpl
 def personal_data_export(db: Any, user: Any) -> list[Any]:
     from lms.personal_data import DataSection
