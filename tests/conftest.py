@@ -157,7 +157,6 @@ def live_server(settings: Settings, engine: sa.Engine, tmp_path: Path):
     import time
 
     import httpx2 as httpx
-
     from alembic import command
 
     from lms.migrations import alembic_config
