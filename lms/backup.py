@@ -132,7 +132,7 @@ def _pg_dump(url: str, target: Path) -> tuple[frozenset[str], dict[str, dbcopy.T
         engine.dispose()
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str]) -> str:
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     except FileNotFoundError as exc:
@@ -140,6 +140,7 @@ def _run(command: list[str]) -> None:
     if done.returncode != 0:
         # The command line holds the database address; only the tool's own message is shown.
         raise BackupError(f"{command[0]} báo lỗi: {done.stderr.strip()[-500:]}")
+    return done.stdout
 
 
 def read_manifest(path: Path) -> dict:
@@ -182,15 +183,30 @@ def restore(settings: Settings, path: Path) -> dict:
         with tarfile.open(path, "r:gz") as archive:
             archive.extractall(folder, filter="data")
         if settings.is_sqlite:
-            _sqlite_restore(folder / SQLITE_NAME, sqlite_path(url))
+            # Checked before it takes the installation's place: a backup that does not match
+            # leaves the installation as empty as it was.
+            target = sqlite_path(url)
+            staged = target.with_name(f".{target.name}.restoring")
+            _sqlite_restore(folder / SQLITE_NAME, staged)
+            try:
+                verify(f"sqlite:///{staged}", manifest)
+            except BackupError:
+                staged.unlink()
+                raise
+            staged.replace(target)
         else:
             _pg_restore(folder / PG_NAME, url)
+            try:
+                verify(url, manifest)
+            except BackupError as exc:
+                raise BackupError(f"{exc} Cơ sở dữ liệu đích đã nhận dữ liệu này: hãy xóa và tạo lại nó "
+                                  "trước khi khôi phục một bản khác.") from exc
+        # Keys and media only once the data is known good.
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
         for name in manifest["keys"]:
             _copy_private(folder / "keys" / name, settings.instance_dir / name)
         if (folder / "media").is_dir():
             shutil.copytree(folder / "media", settings.media_dir, dirs_exist_ok=True)
-    verify(settings, manifest)
     return manifest
 
 
@@ -201,7 +217,7 @@ def _copy_private(source: Path, target: Path) -> None:
 
 
 def _sqlite_restore(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)  # what a run stopped half-way left
     with sqlite3.connect(source) as saved, sqlite3.connect(target) as live:
         saved.backup(live)
     saved.close()
@@ -216,8 +232,7 @@ def _pg_restore(source: Path, url: str) -> None:
     finally:
         engine.dispose()
     with tempfile.NamedTemporaryFile("w+", suffix=".list") as listing:
-        entries = subprocess.run(["pg_restore", "--list", str(source)],  # noqa: S603, S607
-                                 capture_output=True, text=True, check=True).stdout.splitlines()
+        entries = _run(["pg_restore", "--list", str(source)]).splitlines()
         # The target already has its schema (public, or one made for it): keep everything else.
         kept = [e for e in entries if not (" SCHEMA - " in e and e.rsplit(" ", 2)[-2] in existing)]
         listing.write("\n".join(kept) + "\n")
@@ -234,9 +249,9 @@ def _digests(connection: Connection) -> dict[str, dbcopy.TableDigest]:
     return dbcopy.database_digests(connection, list(metadata.sorted_tables))
 
 
-def verify(settings: Settings, manifest: dict) -> None:
+def verify(url: str, manifest: dict) -> None:
     """The restored tables hold what the manifest counted, row for row."""
-    engine = sa.create_engine(settings.resolved_database_url)
+    engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
             got = _digests(connection)

@@ -104,14 +104,22 @@ def copy_database(settings: Settings, source_url: str, target_url: str,
                   progress: Callable[[str, int], None] = lambda name, rows: None) -> list[TableDigest]:
     """Copy every table from `source_url` into the empty database at `target_url`."""
     tables = schema_tables(settings)
-    source = sa.create_engine(source_url)
-    target = sa.create_engine(target_url)
     try:
-        if user_tables(target):
+        source, target = sa.create_engine(source_url), sa.create_engine(target_url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise CopyRefused("Địa chỉ cơ sở dữ liệu không hợp lệ; ví dụ: postgresql://người_dùng@máy/tên.") from exc
+    try:
+        try:
+            taken = user_tables(target)
+            with source.connect() as probe:
+                source_heads = migrations.database_heads(probe)
+        except sa.exc.OperationalError as exc:
+            raise CopyRefused("Không kết nối được cơ sở dữ liệu nguồn hoặc đích: kiểm tra địa chỉ, người dùng "
+                              "và máy chủ có đang chạy.") from exc
+        if taken:
             raise CopyRefused("Cơ sở dữ liệu đích không trống (đã có bảng). Chỉ chép vào một cơ sở dữ liệu mới, trống.")
-        with source.connect() as probe:
-            if migrations.database_heads(probe) != migrations.script_heads(settings):
-                raise CopyRefused("Cơ sở dữ liệu nguồn chưa ở phiên bản mới nhất: hãy chạy `lms migrate` trước.")
+        if source_heads != migrations.script_heads(settings):
+            raise CopyRefused("Cơ sở dữ liệu nguồn chưa ở phiên bản mới nhất: hãy chạy `lms migrate` trước.")
         migrations.upgrade(settings, url=target_url)
         with snapshot(source) as reading, target.begin() as writing:
             # Migrations may seed rows (content versions); the source's rows are the truth.

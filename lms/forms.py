@@ -55,6 +55,12 @@ def takes_uploads(endpoint: Any) -> Any:
     return endpoint
 
 
+def posted_id(raw: Any) -> int | None:
+    """A row id typed in a form or a query; anything else, or one past what a column holds, names nothing."""
+    text = str(raw or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 11 and 1 <= int(text) <= MAX_ID else None
+
+
 def checkbox(values: dict[str, Any], name: str) -> bool:
     return values.get(name) in ("on", "1", "true", "yes")
 

@@ -5,6 +5,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,23 +31,30 @@ def _psycopg_url(url: str) -> str:
     return re.sub(r"^postgresql(\+\w+)?://", "postgresql+psycopg://", url)
 
 
+@contextmanager
+def postgresql_schema(url: str, prefix: str = "t") -> Iterator[str]:
+    """A fresh schema on the PostgreSQL at `url`, as a URL whose search_path is it; dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_psycopg_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in url else "?"
+        yield f"{_psycopg_url(url)}{sep}options=-csearch_path%3D{schema}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A SQLite file in tmp_path, or a fresh PostgreSQL schema dropped afterwards."""
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_psycopg_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{_psycopg_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgresql_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture

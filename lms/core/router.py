@@ -17,7 +17,7 @@ from lms.core.services import AUDIENCES
 from lms.core.staff_accounts_services import link_record
 from lms.db import get_session, utcnow
 from lms.errors import FormErrors, NotFound, ServiceError
-from lms.forms import MAX_ID, FormValues, ObjectId, checkbox, safe_next
+from lms.forms import FormValues, ObjectId, checkbox, posted_id, safe_next
 from lms.ratelimit import client_key
 from lms.security import ROLE_LABELS
 from lms.templating import local, render
@@ -412,17 +412,16 @@ def villages_paste(request: Request, values: FormValues, user: User = Depends(ac
 
 
 def _merge_ids(values: Any) -> tuple[int, int | None]:
-    def number(raw: Any) -> int | None:
-        try:
-            value = int(raw or "")
-        except ValueError:
-            return None
-        return value if 1 <= value <= MAX_ID else None
-
-    drop = number(values.get("bo"))
+    drop = posted_id(values.get("bo"))
     if drop is None:
         raise HTTPException(404)
-    return drop, number(values.get("vao"))
+    return drop, posted_id(values.get("vao"))
+
+
+def _merge_refused(request: Request, db: Session, user: User, drop_id: int, message: str) -> Any:
+    # The village to merge was found in the user's scope before the choice was refused.
+    commune = db.get(Place, db.get(Place, drop_id).parent_id)
+    return _villages_page(request, db, user, commune, {"merge": message}, status=422)
 
 
 @router.get("/staff/villages/gop")
@@ -436,9 +435,7 @@ def village_merge_preview(request: Request, user: User = Depends(access.staff),
     except NotFound:
         raise HTTPException(404) from None
     except ServiceError as exc:
-        village = db.get(Place, drop_id)
-        return _villages_page(request, db, user, db.get(Place, village.parent_id), {"merge": exc.message},
-                              status=422)
+        return _merge_refused(request, db, user, drop_id, exc.message)
     return render(request, "core/village_merge.html", {"merge": merge})
 
 
@@ -451,9 +448,7 @@ def village_merge(request: Request, values: FormValues, user: User = Depends(acc
     except NotFound:
         raise HTTPException(404) from None
     except ServiceError as exc:
-        village = db.get(Place, drop_id)
-        return _villages_page(request, db, user, db.get(Place, village.parent_id), {"merge": exc.message},
-                              status=422)
+        return _merge_refused(request, db, user, drop_id, exc.message)
     return _villages_page(request, db, user, db.get(Place, merged.keep.parent_id), merged=merged)
 
 

@@ -27,6 +27,7 @@ from lms.core.models import (
 from lms.db import utcnow
 from lms.errors import FormErrors, NotFound, ServiceError
 from lms.forms import MAX_ID
+from lms.plugin_host import flatten
 from lms.security import ROLES, new_token, token_digest
 from lms.settings import Settings
 from lms.text import InvalidInput, clean_text, fold, nfc, normalize_name, normalize_phone, parse_field
@@ -655,11 +656,11 @@ class VillagesAdded:
 def add_villages(ctx: Context, *, commune_id: int, text: str) -> VillagesAdded:
     """Villages pasted one per line; names already there are skipped, all or nothing is written."""
     # A list copied from a document keeps its bullets or numbers ("1. Thôn Đông", "- Thôn Tây").
-    lines = [_LIST_MARK.sub("", line).strip() for line in (text or "").splitlines()]
-    names: list[str] = []
-    for line in lines:
-        if line and fold(line) not in {fold(n) for n in names}:
-            names.append(line)
+    names: dict[str, tuple[int, str]] = {}  # folded → (line, as first written)
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        name = _LIST_MARK.sub("", line).strip()
+        if name:
+            names.setdefault(fold(name), (number, name))
     if not names:
         raise FormErrors({"names": "Vui lòng dán tên các thôn/tổ dân phố, mỗi tên một dòng."})
     if len(names) > MAX_VILLAGES_PASTED:
@@ -671,7 +672,7 @@ def add_villages(ctx: Context, *, commune_id: int, text: str) -> VillagesAdded:
             raise NotFound()
         present = {fold(p.name) for p in db.exec(select(Place).where(
             Place.kind == "village", Place.parent_id == commune_id)).scalars()}
-        for number, name in enumerate(names, start=1):
+        for number, name in names.values():
             if fold(name) in present:
                 result.already.append(name)
                 continue
@@ -701,7 +702,7 @@ def _villages_to_merge(db: Session, actor: User, drop_id: int, keep_id: int | No
 
 def village_merge_preview(ctx: Context, db: Session, *, actor: User, drop_id: int, keep_id: int | None) -> VillageMerge:
     drop, keep = _villages_to_merge(db, actor, drop_id, keep_id)
-    items = [i for i in flatten_items(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=False)) if i.count]
+    items = [i for i in flatten(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=False)) if i.count]
     return VillageMerge(keep, drop, items)
 
 
@@ -710,15 +711,10 @@ def merge_villages(ctx: Context, *, actor: User, drop_id: int, keep_id: int | No
     so what was counted under it before stays where it happened."""
     with ctx.transaction() as db:
         drop, keep = _villages_to_merge(db, actor, drop_id, keep_id)
-        items = [i for i in flatten_items(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=True))
-                 if i.count]
+        items = [i for i in flatten(ctx.pm.hook.merge_villages(db=db, keep=keep, drop=drop, apply=True)) if i.count]
         drop.active = False
         db.add(drop)
         return VillageMerge(keep, drop, items)
-
-
-def flatten_items(results: list[list[Any]]) -> list[Any]:
-    return [item for result in results for item in result]
 
 
 def move_village_people(db: Session, *, keep: Place, drop: Place, apply: bool) -> list[Any]:

@@ -16,7 +16,7 @@ from lms import backup, dbcopy, migrations
 from lms.cli import build_cli
 from lms.keys import installation_keys
 from lms.settings import Settings
-from tests.conftest import FAST_ARGON2, ON_POSTGRES, PG_URL, _psycopg_url
+from tests.conftest import FAST_ARGON2, ON_POSTGRES, PG_URL, _psycopg_url, postgresql_schema
 
 runner = CliRunner()
 
@@ -122,6 +122,10 @@ def test_restore_notices_a_backup_that_does_not_match_its_manifest(sqlite_source
     _installation(monkeypatch, restored, _sqlite_url(restored), LMS_MEDIA_DIR=str(tmp_path / "media-c"))
     result = runner.invoke(build_cli(Settings()), ["restore", str(tampered)])
     assert result.exit_code == 1 and "không khớp bản sao lưu ở các bảng: core_user" in result.output
+    # Nothing of it stayed: the installation is as empty as before and can take a good backup.
+    assert _digests(_sqlite_url(restored)) == {} and not (restored / "secret_key").exists()
+    assert not (tmp_path / "media-c").exists()
+    assert "khớp từng bảng" in _lms("restore", str(archive))
 
 
 def test_a_backup_taken_while_learners_write_is_one_moment(sqlite_source, tmp_path):
@@ -209,23 +213,18 @@ def test_a_postgresql_backup_restores_into_an_empty_database(database_url, fresh
 @pytest.fixture
 def empty_postgresql():
     """An empty PostgreSQL schema to copy into, on either test run: the copy's point is to leave SQLite."""
-    url = _psycopg_url(PG_URL if ON_POSTGRES else "postgresql://postgres@127.0.0.1:5432/test")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    schema = f"c_{uuid.uuid4().hex[:12]}"
+    url = PG_URL if ON_POSTGRES else "postgresql://postgres@127.0.0.1:5432/test"
+    probe = sa.create_engine(_psycopg_url(url))
     try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        probe.connect().close()
     except sa.exc.OperationalError:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip("needs PostgreSQL at 127.0.0.1:5432")
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+        probe.dispose()
+    with postgresql_schema(url, prefix="c") as target:
+        yield target
 
 
 def test_db_copy_moves_a_sqlite_installation_to_postgresql(tmp_path, monkeypatch, empty_postgresql):
@@ -273,3 +272,13 @@ def test_db_copy_refuses_a_source_that_is_not_migrated(tmp_path, monkeypatch, em
         assert dbcopy.user_tables(engine) == []  # nothing half-made in the target
     finally:
         engine.dispose()
+
+
+def test_db_copy_explains_an_address_it_cannot_use(tmp_path, monkeypatch):
+    instance = tmp_path / "a"
+    _installation(monkeypatch, instance, _sqlite_url(instance))
+    _lms("migrate")
+    for address, said in (("not a url", "Địa chỉ cơ sở dữ liệu không hợp lệ"),
+                          ("postgresql://postgres@127.0.0.1:1/none", "Không kết nối được")):
+        result = runner.invoke(build_cli(Settings()), ["db", "copy", "--to", address])
+        assert result.exit_code == 1 and said in result.output, result.output

@@ -126,11 +126,11 @@ def test_a_bad_line_writes_nothing_and_keeps_the_list(client, db, settings):
     places = make_places(db)
     staff = make_user(db, settings, role="staff", commune=places.commune)
     login(client, staff.phone)
-    pasted = "Thôn Bắc\n" + "Thôn " + "Dài" * 60
+    pasted = "Thôn Bắc\n\n" + "Thôn " + "Dài" * 60  # the bad name is on line 3
     response = post_form(client, "/staff/villages/list", {"commune": places.commune.id, "names": pasted},
                          page=f"/staff/villages?commune={places.commune.id}")
     assert response.status_code == 422
-    assert "Dòng 2" in text_of(response.text) and "Thôn Bắc\nThôn DàiDài" in response.text
+    assert "Dòng 3 («Thôn DàiDài" in text_of(response.text) and "Thôn Bắc\n\nThôn DàiDài" in response.text
     assert db.exec(select(func.count()).select_from(Place).where(Place.kind == "village")).scalar() == 2
     empty = post_form(client, "/staff/villages/list", {"commune": places.commune.id, "names": " \n "},
                       page=f"/staff/villages?commune={places.commune.id}")

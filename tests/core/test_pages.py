@@ -2,6 +2,8 @@
 
 import gzip
 
+import pytest
+
 from tests.factories import login, make_places, make_user, text_of
 
 
@@ -10,16 +12,18 @@ def test_healthz_checks_the_database(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_reports_a_broken_database(client, app):
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_report_a_broken_database(client, app, path):
     from sqlalchemy import create_engine
 
     good = app.state.engine
     app.state.engine = create_engine("sqlite:////nonexistent-dir/x.db")
     try:
-        response = client.get("/healthz")
+        response = client.get(path)
     finally:
         app.state.engine = good
     assert response.status_code == 503 and response.json()["status"] == "error"
+    assert response.json()["database"] == "unreachable"
 
 
 def test_readyz_waits_for_migrations(client, app, settings):
@@ -40,18 +44,6 @@ def test_readyz_waits_for_migrations(client, app, settings):
     command.stamp(config, newest.down_revision, purge=True)  # one migration not yet run
     behind = client.get("/readyz")
     assert behind.status_code == 503 and behind.json()["migrations"] == "pending"
-
-
-def test_readyz_reports_a_broken_database(client, app):
-    from sqlalchemy import create_engine
-
-    good = app.state.engine
-    app.state.engine = create_engine("sqlite:////nonexistent-dir/x.db")
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.state.engine = good
-    assert response.status_code == 503 and response.json()["database"] == "unreachable"
 
 
 def test_home_is_vietnamese_and_mobile_ready(client):

@@ -15,7 +15,7 @@ from lms.core import services as core
 from lms.core.models import Place, User
 from lms.db import get_session
 from lms.errors import FormErrors, NotFound, ServiceError
-from lms.forms import MAX_ID, FormLists, FormValues, ObjectId, checkbox
+from lms.forms import FormLists, FormValues, ObjectId, checkbox, posted_id
 from lms.plugin_host import flatten
 from lms.plugins.courses import services as courses
 from lms.plugins.events import services
@@ -91,13 +91,8 @@ def _values_of(event: Event, course_ids: list[int]) -> dict[str, Any]:
             "course_ids": [str(c) for c in course_ids]}
 
 
-def _id_of(raw: str) -> int | None:
-    """A posted id; one past what the column holds names nothing."""
-    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
-
-
 def _commune_of(db: Session, user: User, requested: Any) -> Place | None:
-    if user.role == "admin" and requested and _id_of(str(requested)):
+    if user.role == "admin" and requested and posted_id(str(requested)):
         place = db.get(Place, int(requested))
         return place if place and place.kind == "commune" else None
     return db.get(Place, user.commune_id) if user.commune_id else None
@@ -278,7 +273,7 @@ def checkin(request: Request, event_id: ObjectId, values: FormValues, user: User
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         result = services.check_in(context_of(request), event_id=event.id, actor=user, token=token or None,
-                                   registration_id=_id_of(values.get("registration_id", "")),
+                                   registration_id=posted_id(values.get("registration_id", "")),
                                    nonce=values.get("nonce", ""))
     except NotFound:
         raise

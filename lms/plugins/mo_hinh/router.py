@@ -14,7 +14,7 @@ from lms.context import context_of
 from lms.core.models import Place, User
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
-from lms.forms import MAX_FIELD_CHARS, MAX_ID, FormFields, FormValues, ObjectId, checkbox, takes_uploads
+from lms.forms import MAX_FIELD_CHARS, FormFields, FormValues, ObjectId, checkbox, posted_id, takes_uploads
 from lms.plugins.mo_hinh import documents, services
 from lms.plugins.mo_hinh.models import ExemplaryModel
 from lms.templating import VIETNAM, render
@@ -29,11 +29,6 @@ PRIVATE = {"Cache-Control": "private, no-store"}
 # Action names in the addresses of the review forms.
 ACTIONS = {"cong-bo": "publish", "yeu-cau-sua": "request_changes", "tu-choi": "decline", "go-xuong": "unpublish"}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _id_of(raw: Any) -> int | None:
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 11 and 1 <= int(text) <= MAX_ID else None
 
 
 # --- Reading the form --------------------------------------------------------------------
@@ -107,11 +102,11 @@ def _values_of(model: ExemplaryModel) -> dict[str, Any]:
 @router.get("/mo-hinh", dependencies=[access.PUBLIC_ROUTE])
 def showcase(request: Request, db: Session = Depends(get_session)) -> Any:
     communes = services.commune_names(db)
-    commune_id = _id_of(request.query_params.get("xa"))
+    commune_id = posted_id(request.query_params.get("xa"))
     commune_id = commune_id if commune_id in communes else None
     sector = request.query_params.get("linh-vuc", "")
     sector = sector if sector in services.SECTORS else ""
-    page = min(_id_of(request.query_params.get("trang")) or 1, 1000)
+    page = min(posted_id(request.query_params.get("trang")) or 1, 1000)
     user = request.state.user
     found = services.published(db, commune_id=commune_id, sector=sector or None,
                                prefer_commune=user.commune_id if user is not None else None,
@@ -192,7 +187,7 @@ def model_page(request: Request, key: str, db: Session = Depends(get_session)) -
 
 @router.get("/mo-hinh-duyet")
 def review_queue(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
-    commune_id = _id_of(request.query_params.get("xa")) if user.role == "admin" else None
+    commune_id = posted_id(request.query_params.get("xa")) if user.role == "admin" else None
     return render(request, "mo_hinh/queue.html", {
         "queue": services.queue(db, user, commune_id=commune_id), "status_labels": services.STATUS_LABELS,
         "sectors": services.SECTORS, "commune_id": commune_id, "is_admin": user.role == "admin",
@@ -265,7 +260,7 @@ def review_action(request: Request, model_id: ObjectId, action: str, values: For
 @router.get("/mo-hinh-tong-hop")
 def compilation_page(request: Request, user: User = Depends(access.staff), db: Session = Depends(get_session)) -> Any:
     communes = services.commune_names(db)
-    requested = _id_of(request.query_params.get("xa"))
+    requested = posted_id(request.query_params.get("xa"))
     commune_id = (requested if requested in communes else user.commune_id) if user.role == "admin" \
         else user.commune_id
     this_year = datetime.now(VIETNAM).year
@@ -279,7 +274,7 @@ def compilation_page(request: Request, user: User = Depends(access.staff), db: S
 
 def _compiled(request: Request, db: Session, user: User, year: int) -> services.Compilation:
     requested = request.query_params.get("xa")
-    commune_id = _id_of(requested) if requested else None
+    commune_id = posted_id(requested) if requested else None
     if requested and commune_id is None:
         raise HTTPException(404)
     return services.compilation(db, user=user, year=year, commune_id=commune_id)

@@ -13,7 +13,7 @@ from lms.context import context_of
 from lms.core.models import Place, User
 from lms.db import get_session
 from lms.errors import FormErrors, ServiceError
-from lms.forms import MAX_ID, FormFields, ObjectId, checkbox, takes_uploads
+from lms.forms import FormFields, ObjectId, checkbox, posted_id, takes_uploads
 from lms.plugin_host import flatten
 from lms.plugins.tin_tuc import services
 from lms.plugins.tin_tuc.models import NewsItem
@@ -22,11 +22,6 @@ from lms.templating import VIETNAM, render
 router = APIRouter()
 
 NEWS_FIELDS = ("title", "summary", "body", "link_key", "image_alt")
-
-
-def _id_of(raw: Any) -> int | None:
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ID else None
 
 
 def _communes(db: Session) -> dict[int, str]:
@@ -39,10 +34,10 @@ def _communes(db: Session) -> dict[int, str]:
 @router.get("/tin-tuc", dependencies=[access.PUBLIC_ROUTE])
 def news_list(request: Request, db: Session = Depends(get_session)) -> Any:
     communes = _communes(db)
-    requested = _id_of(request.query_params.get("xa"))
+    requested = posted_id(request.query_params.get("xa"))
     user = request.state.user
     commune_id = requested if requested in communes else (user.commune_id if user and not requested else None)
-    page = min(_id_of(request.query_params.get("trang")) or 1, 1000)
+    page = min(posted_id(request.query_params.get("trang")) or 1, 1000)
     items = services.published(db, commune_id, limit=services.PAGE_SIZE + 1,
                                offset=(page - 1) * services.PAGE_SIZE)
     return render(request, "tin_tuc/list.html", {
@@ -100,7 +95,7 @@ def _scope_of_new(db: Session, user: User, requested: Any) -> tuple[bool, int | 
     """(allowed, commune id) of a new item: staff write for their commune; an administrator for
     any commune, or for the whole installation when none is named."""
     if user.role == "admin":
-        commune_id = _id_of(requested)
+        commune_id = posted_id(requested)
         if commune_id is None:
             return True, None
         place = db.get(Place, commune_id)
