@@ -90,7 +90,7 @@ def test_bad_filters_get_a_message_never_an_error_page(client, db, settings, que
     assert "Bộ lọc chưa đúng" in text and message in text
     assert 'data-figure="learners"' not in page.text  # no figures that could be taken for filtered ones
     if field in ("from", "to"):
-        assert f'aria-invalid="true" aria-describedby="{field}-error"' in page.text
+        assert f'aria-invalid="true" aria-describedby="{field}-hint {field}-error"' in page.text
     # Exports of a bad view lead back to the dashboard, which explains.
     export = client.get(f"/stats/export.csv?{query}")
     assert export.status_code == 303 and unquote(export.headers["location"]) == unquote(f"/stats?{query}")
