@@ -1180,7 +1180,8 @@ def main() -> int:
     failed = [c for c in checks if c.failures]
     if failed:
         for log in sorted(LOGS.glob("host-*.log")):
-            lines = [line for line in log.read_text().splitlines() if not line.startswith("INFO")]
+            lines = [line for line in log.read_text().splitlines()
+                     if not line.startswith("INFO") and '"level": "info"' not in line]  # lms.logs: JSON lines
             say(f"{log}: {len(lines)} lines other than INFO; the last ones:")
             for line in lines[-15:]:
                 say(f"  {line[:300]}")

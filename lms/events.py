@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session
 
+from lms import metrics
 from lms.core.models import OutboxEvent
 from lms.db import read_session, utcnow, writer
 
@@ -104,6 +105,7 @@ def record(db: Session, event: DomainEvent) -> None:
     # A plain insert: an event is written once and never read back in this transaction.
     table = OutboxEvent.__table__
     event_id = db.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
+    metrics.event_recorded(db, event.name)  # counted by type once the transaction commits
     if interested:
         db.info.setdefault(OUTBOX_KEY, []).append(
             ClaimedEvent(event_id, event.name, values["payload"], values["attempts"]))

@@ -128,8 +128,15 @@ class Settings(BaseSettings):
     recovery_tries_per_client: int = Field(
         default=20, ge=1, description="Codes typed from one client address per window (any phone).")
     recovery_window_minutes: int = Field(default=15, ge=1, description="Window for the recovery limits.")
+    # /metrics for Prometheus (lms.metrics): off while neither is set.
+    metrics_token: str = Field(
+        default="", description="Bearer token a scraper sends to read /metrics (Authorization: Bearer …).")
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) that may read /metrics; with a token "
+                    "as well, both are required.")
 
-    @field_validator("plugins_disable", "trusted_proxies", mode="before")
+    @field_validator("plugins_disable", "trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,7 +19,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lms import offline, visitor_pages
+from lms import logs, metrics, offline, visitor_pages
 from lms.db import reader, utcnow, write_session
 from lms.security import (
     CSRF_COOKIE,
@@ -169,12 +169,29 @@ class WebGuard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status_holder = {"status": 500}
         if scope["method"] == "HEAD":
             # Every GET page answers HEAD (monitors, link checkers): the GET's headers, no body.
             scope = {**scope, "method": "GET"}
             send = _headers_only(send)
+        # One id per request: in its log lines, its answer's X-Request-ID and its error page.
+        request_id = logs.request_id_for(_header(scope, logs.REQUEST_ID_HEADER))
+        scope.setdefault("state", {})["request_id"] = request_id
+        # Counted and logged once it is answered (the static files are neither).
+        outcome: dict[str, Any] = {"status": 500, "kept": None, "counted": not scope["path"].startswith("/static/")}
+        bound = logs.current_request_id.set(request_id)
+        try:
+            await self._guard(scope, receive, send, outcome, request_id.encode())
+        finally:
+            logs.current_request_id.reset(bound)
+            if outcome["counted"]:
+                route = outcome["kept"] or getattr(scope.get("route"), "path", "-")
+                seconds = time.perf_counter() - started
+                metrics.request_done(route, scope["method"], outcome["status"], seconds)
+                logs.log_request(request_id=request_id, method=scope["method"], route=route,
+                                 status=outcome["status"], seconds=seconds, kept=outcome["kept"] is not None)
 
+    async def _guard(self, scope: Scope, receive: Receive, send: Send, status_holder: dict[str, Any],
+                     request_id: bytes) -> None:
         if self.proxies:
             _trust_forwarded(scope, self.proxies)
 
@@ -199,7 +216,9 @@ class WebGuard:
                 made = state.get("csrf_new_cookie") if state is not None else None
                 if made:
                     headers.append((b"set-cookie", self._cookie(self.csrf_cookie, made).encode("latin-1")))
-                message["headers"] = headers
+                # The request's own id, never kept with a page for the next visitor.
+                message["headers"] = headers if logs.REQUEST_ID_HEADER in present \
+                    else [*headers, (logs.REQUEST_ID_HEADER, request_id)]
                 if visitor_key is not None and state is not None and state.get(visitor_pages.STATE_KEY) \
                         and message["status"] == 200 and not state["csrf_token"].rendered \
                         and b"set-cookie" not in {n.lower() for n, _ in headers}:
@@ -230,10 +249,10 @@ class WebGuard:
             page = self.visitor_pages.get(visitor_key)
             if page is not None:
                 if await run_in_threadpool(self._still_current, page):
-                    await send({"type": "http.response.start", "status": 200, "headers": list(page.headers)})
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [*page.headers, (logs.REQUEST_ID_HEADER, request_id)]})
                     await send({"type": "http.response.body", "body": page.body})
-                    log.info("%s %s 200 %.1fms (kept page)", scope["method"], page.route_path,
-                             (time.perf_counter() - started) * 1000)
+                    status_holder.update(status=200, kept=page.route_path)
                     return
                 self.visitor_pages.drop(visitor_key)
         # A visitor without a session costs no hop to the thread pool.
@@ -274,17 +293,7 @@ class WebGuard:
                     return
                 # The route shows its form again with the input kept, and writes nothing.
                 state["csrf_failed"] = True
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            route = scope.get("route")
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                getattr(route, "path", "-"),
-                status_holder["status"],
-                (time.perf_counter() - started) * 1000,
-            )
+        await self.app(scope, receive, send_with_headers)
 
     def _still_current(self, page: visitor_pages.KeptPage) -> bool:
         try:

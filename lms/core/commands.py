@@ -51,6 +51,7 @@ def register(cli: typer.Typer) -> None:
         if link:
             typer.echo("\nChưa có quản trị viên. Mở liên kết sau (dùng được một lần) để tạo:")
             typer.echo(f"  {link}\n")
+        _metrics_folder(settings)
         uvicorn.run(
             "lms.app:create_app", factory=True, host=host, port=port, workers=workers,
             # Our own request log names the route, never the raw path: paths may
@@ -144,15 +145,33 @@ def register(cli: typer.Typer) -> None:
             typer.echo(f"{place.id:>5}  {place.kind:<8}  {place.name}{state}")
 
 
+def _metrics_folder(settings: Settings) -> None:
+    """Every worker writes its figures to a folder under instance/metrics/ (new and empty, made
+    before they start), so any worker's /metrics shows them all. Set before the workers import
+    prometheus_client: each is a new interpreter (spawned) that inherits this environment. A
+    folder set by whoever runs the server (PROMETHEUS_MULTIPROC_DIR) is theirs: used as it is."""
+    import os
+
+    from lms import metrics
+
+    if os.environ.get(metrics.MULTIPROC_ENV):
+        return
+    folder = metrics.server_directory((settings.instance_dir / "metrics").resolve())
+    os.environ[metrics.MULTIPROC_ENV] = str(folder)
+
+
 def log_config() -> dict:
+    """One JSON object a line (lms.logs), each with the request id where a request wrote it."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
 
+    from lms.logs import server_config
+
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["queued"] = {"()": "lms.core.commands.queued_handler", "formatter": "default"}
     config["loggers"]["lms"] = {"handlers": ["queued"], "level": "INFO", "propagate": False}
-    return config
+    return server_config(config)
 
 
 def queued_handler() -> Any:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from lms import metrics
 from lms.context import Context
 from lms.core.models import RecoveryCode, User
 from lms.core.services import issue_password_link
@@ -116,11 +117,13 @@ def _send(gateway: Any, phone: str, text: str) -> None:
         gateway.send(phone, text)
     except Exception as exc:
         timing.record(gateway.name, time.monotonic() - started, ok=False)
+        metrics.sms_sent(gateway.name, ok=False)
         # Never the phone, the text or the provider's answer: only which gateway and the error type.
         log.warning("sms gateway %s failed: %s", gateway.name, getattr(exc, "code", type(exc).__name__))
         message = exc.message if isinstance(exc, ServiceError) else SMS_FAILED
         raise ServiceError("sms_failed", message, 503) from None
     timing.record(gateway.name, time.monotonic() - started, ok=True)
+    metrics.sms_sent(gateway.name, ok=True)
 
 
 # --- Codes ------------------------------------------------------------------------------

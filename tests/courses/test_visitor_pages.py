@@ -28,7 +28,10 @@ def pack(db, tmp_path):
 
 
 def kept_hits(caplog) -> int:
-    return sum("(kept page)" in record.getMessage() for record in caplog.records)
+    """Requests the request log (lms.logs) marks as served from a kept page."""
+    lines = [record for record in caplog.records if record.name == "lms.request" and hasattr(record, "kept")]
+    assert lines, "no request log line"
+    return sum(record.kept is True for record in lines)
 
 
 @pytest.fixture
