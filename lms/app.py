@@ -15,8 +15,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from lms import paths
+from lms import metrics, paths
 from lms.context import Context
+from lms.core.installation import InstallationValues
 from lms.core.models import User, UserSession
 from lms.db import make_engine
 from lms.errors import ServiceError
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pm = pm
     app.state.context = context
     app.state.password_context = None  # set lazily by lms.core.services
+    # What the administrator chose in the browser (the first-run guide), over the defaults.
+    app.state.installation = InstallationValues(settings, engine)
+    app.state.installation.load()
 
     template_dirs = [paths.templates_dir()] + [Path(p) for p in flatten(pm.hook.template_dirs())]
     app.state.templates = make_environment(template_dirs)
@@ -96,6 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in flatten(pm.hook.register_routers()):
         app.include_router(router)
+    # /metrics for Prometheus; a wrong LMS_METRICS_ALLOW stops the start here.
+    app.state.metrics_networks = metrics.allowed_networks(settings.metrics_allow)
+    metrics.figures()
+    app.include_router(metrics.router)
     app.mount("/static", app.state.static, name="static")
     _check_access_policies(app)
 
@@ -134,6 +142,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         stop.set()
         deliverer.join(timeout=10)
+        metrics.worker_stopped()
 
 
 def _deliver_pending(context: Context, stop: threading.Event) -> None:
@@ -248,6 +257,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if not _is_lock_timeout(exc):
             return await _unexpected(request, exc)
         # Another write held the lock longer than we wait: the person may simply retry.
+        metrics.database_busy()
         log.warning("%s %s: database busy (lock wait over %.0fs)", request.method,
                     getattr(request.scope.get("route"), "path", "-"),
                     request.app.state.settings.database_lock_timeout_seconds)
@@ -260,16 +270,23 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Any:
-        # Logged with the route's pattern, never the raw path (it may hold a token).
+        # Logged with the route's pattern, never the raw path (it may hold a token). This answer
+        # is made outside lms.web's guard, so it names the request itself.
+        request_id = getattr(request.state, "request_id", None)
         log.error("%s %s: unexpected %s", request.method,
-                  getattr(request.scope.get("route"), "path", "-"), type(exc).__name__, exc_info=exc)
+                  getattr(request.scope.get("route"), "path", "-"), type(exc).__name__, exc_info=exc,
+                  extra={"request_id": request_id})
+        headers = {"X-Request-ID": request_id} if request_id else None
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": ERROR_PAGES[500][1]}, status_code=500)
+            return JSONResponse({"detail": ERROR_PAGES[500][1]}, status_code=500, headers=headers)
         try:
-            return render_error(request, 500)
+            response = render_error(request, 500)
         except Exception:  # noqa: BLE001 - the error page itself failed: plain Vietnamese text
+            shown = f"<p>Nếu cần hỏi cán bộ, đọc mã này: <strong>{request_id}</strong></p>" if request_id else ""
             return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>Đã có lỗi</title>"
-                                f"<p>{ERROR_PAGES[500][1]}</p>", status_code=500)
+                                f"<p>{ERROR_PAGES[500][1]}</p>{shown}", status_code=500, headers=headers)
+        response.headers.update(headers or {})
+        return response
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:

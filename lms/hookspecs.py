@@ -178,3 +178,18 @@ def lesson_embed(db: Any, ref: str) -> Any:
     """Return HTML (markupsafe.Markup) of a card a lesson shows where its text has a paragraph of
     only `[[ref]]` (e.g. `[[mo-hinh:tiem-tap-hoa-so]]`), or None when `ref` is not this plugin's
     or names nothing published now. Asked on every view, so keep it to one indexed read."""
+
+
+@hookspec
+def setup_checks(db: Any, settings: Any) -> list[Any]:
+    """Return lms.setup_checks.SetupCheck entries: what this plugin needs before the installation
+    is ready (done or still missing, with where to put it right), for the first-run guide's check
+    page. `db` is a read session; keep it to a few counting queries."""
+
+
+@hookspec
+def help_pages() -> list[Any]:
+    """Return lms.help.HelpPage entries: short how-to pages ("Hướng dẫn", `/huong-dan/<slug>`) for
+    the tasks of this plugin's pages, each written for the lowest role that does them and printable
+    on one A4 sheet. Name only real button labels and addresses; the template extends
+    "core/help/page.html"."""

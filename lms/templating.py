@@ -48,6 +48,7 @@ def is_htmx(request: Request) -> bool:
 def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
     state = request.app.state
     user = getattr(request.state, "user", None)
+    state.installation.refresh_if_stale()
     base = {
         "request": request,
         "user": user,

@@ -37,6 +37,16 @@ class KeptPage:
 
 def keep(request: Any, version_of: VersionOf, version: Any) -> None:
     """Let the guard keep this page for visitors while `version_of(db)` still returns `version`."""
+    installation = getattr(request.app.state, "installation", None)
+    if installation is not None:
+        # The header shows the installation's name: a page is made again once the settings change.
+        made_at, page_version_of = installation.generation, version_of
+
+        def current(db: Session) -> Any:
+            installation.refresh_if_stale()
+            return page_version_of(db), installation.generation
+
+        version_of, version = current, (version, made_at)
     setattr(request.state, STATE_KEY, (version_of, version))
 
 

@@ -152,6 +152,23 @@ class SharedKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class InstallationSetting(SQLModel, table=True):
+    """A setting the administrator chose in the browser (first-run guide), over the default.
+
+    A setting given in the environment (LMS_…) wins over the row and is shown as fixed."""
+
+    __tablename__ = "core_installation_setting"
+
+    name: str = Field(primary_key=True, max_length=60)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="core_user.id")
+
+
+# Every worker and host reads the settings again after one changed.
+track(InstallationSetting, "installation_settings")
+
+
 class PasswordLink(SQLModel, table=True):
     """A one-time link to set a password: claiming an account, a reset, an invitation.
 

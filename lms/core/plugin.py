@@ -13,21 +13,25 @@ def register_routers() -> list[Any]:
     from lms.core.account_merge import router as account_merge
     from lms.core.channels_router import router as channels
     from lms.core.data_pages import router as data_pages
+    from lms.core.help_router import router as help_pages
     from lms.core.media_router import router as media
     from lms.core.offline_router import router as offline
     from lms.core.profile import router as profile
     from lms.core.recovery import router as recovery
     from lms.core.router import router
+    from lms.core.setup_guide_router import router as setup_guide
     from lms.core.staff_accounts import router as staff_accounts
 
-    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile, offline, channels]
+    return [router, recovery, staff_accounts, account_merge, media, data_pages, profile, offline, channels,
+            setup_guide, help_pages]
 
 
 @hookimpl
 def nav_items(user: Any) -> list[NavItem]:
     if user is None:
-        return [NavItem("Đăng nhập", "/login", 90), NavItem("Đăng ký", "/signup", 91)]
-    items = [NavItem("Tài khoản", "/account", 80)]
+        return [NavItem("Hướng dẫn", "/huong-dan", 85), NavItem("Đăng nhập", "/login", 90),
+                NavItem("Đăng ký", "/signup", 91)]
+    items = [NavItem("Tài khoản", "/account", 80), NavItem("Hướng dẫn", "/huong-dan", 85)]
     if user.role in ("staff", "admin"):
         items.append(NavItem("Quản lý", "/staff", 70))
     return items
@@ -88,3 +92,20 @@ def inline_scripts() -> list[str]:
     from lms.core.share_buttons import SHARE_SCRIPT
 
     return [SHARE_SCRIPT]
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [
+        HelpPage("tai-khoan", "Tài khoản: đăng ký, đăng nhập, đặt mật khẩu",
+                 "Tự tạo tài khoản, hoặc nhận tài khoản người khác tạo giúp bằng mã đặt mật khẩu; quên mật khẩu.",
+                 "core/help/account.html", role="learner", order=10),
+        HelpPage("cai-dat-ban-dau", "Cài đặt ban đầu",
+                 "Tạo quản trị viên đầu tiên, nhập xã/phường và thôn, tạo tài khoản cho cán bộ.",
+                 "core/help/setup.html", role="admin", order=10),
+        HelpPage("sao-luu", "Sao lưu và khôi phục",
+                 "Chạy lms backup mỗi đêm, cất tệp ở nơi khác máy chủ; khôi phục bằng lms restore.",
+                 "core/help/backup.html", role="admin", order=20),
+    ]

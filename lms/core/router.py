@@ -300,7 +300,8 @@ def setup_submit(request: Request, token: str, values: FormValues) -> Any:
                       {"values": _without_passwords(values), "errors": exc.errors, "token": token}, status_code=422)
     except ServiceError as exc:
         raise HTTPException(404) from exc
-    response = _see_other("/staff")
+    # The first-run guide: name, places, villages, staff, SMS, then what is still missing.
+    response = _see_other("/staff/bat-dau?moi=1")
     _session_cookie(response, request, session_token)
     return response
 

@@ -23,11 +23,12 @@ router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def link_page(request: Request, issued: accounts.IssuedLink, back: str) -> Any:
+def link_page(request: Request, issued: accounts.IssuedLink, back: str, back_label: str = "") -> Any:
     """The printable page with the link as a QR and as text (A4, or cut to A6)."""
     url = f"{request.app.state.settings.base_url.rstrip('/')}/password/{issued.token}"
     return render(request, "core/reset_link.html", {
-        "issued": issued, "url": url, "qr": qr_svg(url), "back": back, "role_labels": ROLE_LABELS,
+        "issued": issued, "url": url, "qr": qr_svg(url), "back": back, "back_label": back_label,
+        "role_labels": ROLE_LABELS,
     }, headers=NO_STORE)
 
 

@@ -401,7 +401,57 @@ def check_lesson_embed(app, settings, **_):
     assert "[[hello" not in page
 
 
+def check_setup_checks(app, settings, **_):
+    """A plugin's missing piece is listed on the check page, first and with its link, and counted
+    on the guide's overview; what it reports done is listed as done."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from tests.factories import login, make_places, make_user
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        make_places(db)
+        admin = make_user(db, settings, role="admin")
+    with TestClient(app, follow_redirects=False) as browser:
+        login(browser, admin.phone)
+        page = browser.get("/staff/bat-dau/kiem-tra").text
+        overview = browser.get("/staff/bat-dau").text
+    missing, rest = page.split("<h2>Nên biết", 1) if "<h2>Nên biết" in page else page.split("<h2>Đã xong", 1)
+    assert re.search(r"<strong>Lời chào của thôn chưa được viết</strong><br><span>Thử nghiệm: 1 xã.</span>"
+                     r'<br><a href="/hello">Viết lời chào</a>', missing)
+    assert "Bảng tin thử nghiệm đã sẵn sàng" in rest.split("<h2>Đã xong", 1)[-1]
+    assert "lời chào của thôn chưa được viết" in overview.lower()
+
+
+def check_help_pages(app, settings, **_):
+    """A plugin's help page is listed for its role and the roles above, in the core's layout; a
+    visitor is sent to log in and a learner refused."""
+    from sqlmodel import Session
+
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        places = make_places(db)
+        learner = make_user(db, settings, village=places.villages[0])
+        member = make_user(db, settings, role="team_member", commune=places.commune)
+    with TestClient(app, follow_redirects=False) as browser:
+        assert "/huong-dan/loi-chao" not in browser.get("/huong-dan").text
+        assert browser.get("/huong-dan/loi-chao").headers["location"] == "/login?next=/huong-dan/loi-chao"
+        login(browser, learner.phone)
+        assert browser.get("/huong-dan/loi-chao").status_code == 403
+    with TestClient(app, follow_redirects=False) as browser:
+        login(browser, member.phone)
+        index = browser.get("/huong-dan").text
+        page = browser.get("/huong-dan/loi-chao").text
+    team = index.split(">Tổ công nghệ số cộng đồng</h2>")[1].split(">Người học</h2>")[0]
+    assert ('<a class="choice" href="/huong-dan/loi-chao">Chào bà con thôn Đông'
+            "<small>Trang hướng dẫn thử nghiệm cho tổ.</small></a>") in team
+    assert '<p class="hello-help">Ra nhà văn hóa' in page and '<h1 id="help-title">Chào bà con thôn Đông</h1>' in page
+
+
 HOOK_CHECKS = {
+    "setup_checks": check_setup_checks,
+    "help_pages": check_help_pages,
     "lesson_embed": check_lesson_embed,
     "channel_items": check_channel_items,
     "evidence_choices": check_evidence_choices,

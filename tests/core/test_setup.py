@@ -27,8 +27,10 @@ def test_link_creates_the_first_admin_once(client, db, settings):
     assert bad.status_code == 422 and 'value="Quản Trị Viên"' in bad.text
 
     response = post_form(client, path, _admin_form(), page=path)
-    assert response.status_code == 303 and response.headers["location"] == "/staff"
-    assert "Khu vực cán bộ" in client.get("/staff").text
+    # The new administrator is taken to the first-run guide.
+    assert response.status_code == 303 and response.headers["location"] == "/staff/bat-dau?moi=1"
+    guide = client.get(response.headers["location"]).text
+    assert "Đã tạo tài khoản quản trị" in guide and 'href="/staff/bat-dau/ten">Tên và người ký' in guide
     admin = db.exec(select(User).where(User.role == "admin")).scalars().one()
     assert admin.phone == "0911222333"
 

@@ -114,3 +114,12 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
     from lms.plugins.certificates import personal_data
 
     return personal_data.erase(db, user, actor)
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [HelpPage("chung-nhan", "Nhận và đưa ra chứng nhận",
+                     "Học xong khóa để được cấp chứng nhận; xem, tải PDF, in, và để người khác kiểm tra bằng mã.",
+                     "certificates/help/certificate.html", role="learner", order=30)]

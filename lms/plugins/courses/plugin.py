@@ -132,3 +132,24 @@ def evidence_choices(db: Any, user: Any) -> list[Any]:
     from lms.plugins.courses import channels
 
     return channels.evidence_choices(db, user)
+
+
+@hookimpl
+def setup_checks(db: Any, settings: Any) -> list[Any]:
+    from lms.plugins.courses.setup_checks import setup_checks as checks
+
+    return checks(db)
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [
+        HelpPage("hoc-mot-bai", "Học một bài",
+                 "Chọn khóa học, đọc hoặc nghe bài, bấm Đã học xong bài này, làm bài kiểm tra cuối khóa.",
+                 "courses/help/lesson.html", role="learner", order=20),
+        HelpPage("soan-bai-hoc", "Soạn và xuất bản bài học",
+                 "Cho cán bộ được giao quyền soạn khóa học (như cán bộ văn hóa – xã hội): viết bài, xem trước, "
+                 "xuất bản.", "courses/help/write.html", role="staff", order=40),
+    ]

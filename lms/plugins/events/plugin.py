@@ -123,3 +123,20 @@ def evidence_choices(db: Any, user: Any) -> list[Any]:
     from lms.plugins.events import channels
 
     return channels.evidence_choices(db, user)
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [
+        HelpPage("dang-ky-su-kien", "Đăng ký dự buổi học và giữ vé",
+                 "Quét mã QR trên áp phích, điền tên và số điện thoại, đưa vé ở cửa; đặt mật khẩu để học tiếp.",
+                 "events/help/register.html", role="learner", order=40),
+        HelpPage("diem-danh", "Điểm danh ở cửa",
+                 "Quét vé bằng máy ảnh, gõ mã vé hoặc tìm theo tên; ghi nhận cả người đến mà chưa đăng ký.",
+                 "events/help/checkin.html", role="team_member", order=40),
+        HelpPage("tao-su-kien", "Tạo sự kiện, in áp phích",
+                 "Tạo buổi học hay buổi tuyên truyền, in áp phích A4 có mã QR để người dân tự đăng ký.",
+                 "events/help/create.html", role="staff", order=10),
+    ]

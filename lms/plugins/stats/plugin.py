@@ -105,3 +105,12 @@ def personal_data_erase(db: Any, user: Any, actor: Any) -> list[Any]:
                         kept) for model in (ActiveDay, ActiveUser)] + [
         ErasureNote("stats_opted_out", "kept", opted_out,
                     "Giữ lựa chọn không tính vào thống kê (chỉ mã số) để người này vẫn không được tính.")]
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [HelpPage("thong-ke", "Xem và xuất số liệu thống kê",
+                     "Số liệu của xã theo kỳ, nhóm, thôn, khóa học; tải CSV, Excel hoặc in báo cáo A4.",
+                     "stats/help/stats.html", role="staff", order=20)]

@@ -34,3 +34,30 @@ def assisted_learner_page(db: Any, helper: Any, learner_id: int) -> str | None:
     from lms.plugins.teams import services
 
     return services.assisted_learner_page(db, helper, learner_id)
+
+
+@hookimpl
+def setup_checks(db: Any, settings: Any) -> list[Any]:
+    from lms.plugins.teams.setup_checks import setup_checks as checks
+
+    return checks(db)
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [
+        HelpPage("vao-hoc-bang-the", "Vào học bằng thẻ đăng nhập",
+                 "Thẻ giấy có mã QR do tổ công nghệ số in cho bạn: quét là vào bài học, không cần mật khẩu.",
+                 "teams/help/card_use.html", role="learner", order=15),
+        HelpPage("ghi-danh", "Ghi danh cho người dân",
+                 "Tạo tài khoản giúp người chưa tự làm được, rồi ghi danh họ vào khóa học.",
+                 "teams/help/enrol.html", role="team_member", order=10),
+        HelpPage("in-the-dang-nhap", "In thẻ đăng nhập",
+                 "In thẻ có mã QR để người dân vào học không cần mật khẩu; in thẻ đặt lại mật khẩu khi họ quên.",
+                 "teams/help/card_print.html", role="team_member", order=20),
+        HelpPage("hoc-truc-tiep", "Ghi nhận bài học trực tiếp",
+                 "Người dân học cùng bạn, không tự bấm trên điện thoại: đánh dấu các bài họ đã học.",
+                 "teams/help/in_person.html", role="team_member", order=30),
+    ]

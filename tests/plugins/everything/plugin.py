@@ -241,3 +241,22 @@ def lesson_embed(db: Any, ref: str) -> Any:
     from markupsafe import Markup
 
     return Markup('<aside class="hello-card">Lời chào của thôn Đông</aside>') if ref == "hello:1" else None
+
+
+@hookimpl
+def setup_checks(db: Any, settings: Any) -> list[Any]:
+    from lms.setup_checks import SetupCheck
+
+    # Asked with a read session: it counts what it needs and reports it.
+    communes = db.execute(sa.text("SELECT count(*) FROM core_place WHERE kind = 'commune'")).scalar()
+    return [SetupCheck("Lời chào của thôn chưa được viết", False, f"Thử nghiệm: {communes} xã.",
+                       "/hello", "Viết lời chào", order=55),
+            SetupCheck("Bảng tin thử nghiệm đã sẵn sàng", True, order=56)]
+
+
+@hookimpl
+def help_pages() -> list[Any]:
+    from lms.help import HelpPage
+
+    return [HelpPage("loi-chao", "Chào bà con thôn Đông", "Trang hướng dẫn thử nghiệm cho tổ.",
+                     "everything/help/hello.html", role="team_member")]
