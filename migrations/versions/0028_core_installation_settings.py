@@ -22,7 +22,7 @@ def upgrade() -> None:
         'core_installation_setting',
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column('value', sa.Text(), nullable=False),
-        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('updated_by_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['updated_by_id'], ['core_user.id']),
         sa.PrimaryKeyConstraint('name'),

@@ -20,6 +20,20 @@ NAM_SACH = "10606"  # Xã Nam Sách, Thành phố Hải Phòng (31)
 
 
 @pytest.fixture
+def new_app():
+    """More apps on the test's database (other workers, other settings); their pools closed after."""
+    apps = []
+
+    def factory(settings):
+        apps.append(create_app(settings))
+        return apps[-1]
+
+    yield factory
+    for app in apps:
+        app.state.engine.dispose()
+
+
+@pytest.fixture
 def admin(db, settings):
     return make_user(db, settings, role="admin", name="Quản Trị Viên")
 
@@ -99,10 +113,10 @@ def test_name_and_signer_are_kept_and_shown_at_once(client, admin, app, db):
     assert too_long.status_code == 422 and "tối đa 80 ký tự" in too_long.text
 
 
-def test_a_setting_given_in_the_environment_is_shown_as_fixed(make_settings, engine, admin):
+def test_a_setting_given_in_the_environment_is_shown_as_fixed(make_settings, engine, admin, new_app):
     from fastapi.testclient import TestClient
 
-    app = create_app(make_settings(site_name="Học số Hải Phòng"))
+    app = new_app(make_settings(site_name="Học số Hải Phòng"))
     with TestClient(app, follow_redirects=False) as client:
         login(client, admin.phone)
         page = client.get("/staff/bat-dau/ten").text
@@ -116,11 +130,11 @@ def test_a_setting_given_in_the_environment_is_shown_as_fixed(make_settings, eng
         assert db.get(InstallationSetting, "site_name") is None
 
 
-def test_another_worker_sees_the_change_without_a_restart(make_settings, engine, admin, monkeypatch):
+def test_another_worker_sees_the_change_without_a_restart(make_settings, engine, admin, monkeypatch, new_app):
     from fastapi.testclient import TestClient
 
     monkeypatch.setattr(installation, "REFRESH_SECONDS", 0.0)
-    first, second = create_app(make_settings()), create_app(make_settings())
+    first, second = new_app(make_settings()), new_app(make_settings())
     with TestClient(first, follow_redirects=False) as one, TestClient(second, follow_redirects=False) as other:
         assert "Học số Nam Sách" not in other.get("/login").text
         login(one, admin.phone)
@@ -211,14 +225,14 @@ def test_the_first_staff_member_is_invited(client, admin, db):
     assert "(chưa đặt mật khẩu)" in listed
 
 
-def test_the_check_page_says_what_is_missing_until_nothing_is(make_settings, engine, db):
+def test_the_check_page_says_what_is_missing_until_nothing_is(make_settings, engine, db, new_app):
     from fastapi.testclient import TestClient
 
     settings = make_settings(base_url="http://127.0.0.1:8000", plugins_disable=["teams", "courses", "quiz",
                              "certificates", "events", "stats", "programmes", "hoi_dap", "tin_tuc", "mo_hinh",
                              "ke_hoach"])
     admin = make_user(db, settings, role="admin")
-    with TestClient(create_app(settings), follow_redirects=False) as client:
+    with TestClient(new_app(settings), follow_redirects=False) as client:
         login(client, admin.phone)
         missing = _missing(client.get("/staff/bat-dau/kiem-tra").text)
         for title in ("Địa chỉ công khai còn là địa chỉ của riêng máy này", "Chưa có xã, phường nào",
@@ -232,7 +246,7 @@ def test_the_check_page_says_what_is_missing_until_nothing_is(make_settings, eng
                              plugins_disable=settings.plugins_disable)
     places = make_places(db, villages=())
     make_user(db, settings, role="staff", commune=places.commune)
-    with TestClient(create_app(settings), follow_redirects=False) as client:
+    with TestClient(new_app(settings), follow_redirects=False) as client:
         login(client, admin.phone)
         missing = _missing(client.get("/staff/bat-dau/kiem-tra").text)
         assert "Xã, phường chưa có thôn, tổ dân phố" in missing and "Xã Minh Châu" in missing

@@ -18,6 +18,14 @@ def test_a_renamed_installation_reaches_kept_pages_of_another_worker(make_settin
     sync_dirs(db, [tmp_path])
     admin = make_user(db, make_settings(), role="admin")
     reader, editor = create_app(make_settings()), create_app(make_settings())
+    try:
+        _rename_while_a_visitor_reads(reader, editor, admin)
+    finally:
+        for app in (reader, editor):
+            app.state.engine.dispose()
+
+
+def _rename_while_a_visitor_reads(reader, editor, admin) -> None:
     with TestClient(reader) as visitor, TestClient(editor, follow_redirects=False) as office:
         for _ in range(2):
             assert '<a class="brand" href="/">Bình dân học vụ số</a>' in visitor.get(LESSON).text
