@@ -95,6 +95,13 @@ def choose_communes(ctx: Context, *, province_code: str, commune_codes: list[str
     return CommunesChosen(province, added, renamed, len(chosen) - added - renamed, [u.name for u in chosen])
 
 
+def served_province_code(db: Session) -> str | None:
+    """The official code of a province that has communes here (the first by name)."""
+    return db.execute(select(Place.code).where(Place.kind == "province", Place.code.is_not(None),
+                                               Place.id.in_(select(Place.parent_id).where(Place.kind == "commune")))
+                      .order_by(Place.name).limit(1)).scalar()
+
+
 def served_communes(db: Session) -> list[Place]:
     return list(db.execute(select(Place).where(Place.kind == "commune", Place.active.is_(True))
                            .order_by(Place.name)).scalars())

@@ -117,9 +117,7 @@ def places_form(request: Request, user: User = Depends(access.admin), db: Sessio
     code = request.query_params.get("tinh", "")[:12]
     if not code:
         # The province already served, if there is one: its communes are the next thing to pick.
-        province = next((p for p in official_places.provinces()
-                         if guide.loaded_codes(db, p)), None)
-        code = province.code if province else ""
+        code = guide.served_province_code(db) or ""
     return _places_page(request, db, code, {})
 
 

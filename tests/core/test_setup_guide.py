@@ -281,3 +281,15 @@ def test_an_address_phones_cannot_open_is_missing(tmp_path, base, loopback):
     from lms.settings import Settings
 
     assert _address_check(Settings(instance_dir=tmp_path, base_url=base)).missing is loopback
+
+
+def test_the_name_step_is_not_refused_for_an_sms_setting_it_does_not_show(make_settings, engine, admin, new_app):
+    """A gateway half set in the environment is the SMS step's business, not the name step's."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(new_app(make_settings(sms_gateway="http")), follow_redirects=False) as client:
+        login(client, admin.phone)
+        saved = post_form(client, "/staff/bat-dau/ten", {"site_name": "Học số Nam Sách"}, page="/staff/bat-dau/ten")
+        assert saved.status_code == 303
+        refused = post_form(client, "/staff/bat-dau/tin-nhan", {"sms_http_url": ""}, page="/staff/bat-dau/tin-nhan")
+        assert refused.status_code == 422 and "Cổng “http” cần địa chỉ API" in refused.text
