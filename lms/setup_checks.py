@@ -5,6 +5,14 @@ own through the hook `setup_checks` (a course for every audience, say)."""
 
 from dataclasses import dataclass
 
+SHOWN_NAMES = 5  # places named in one check; the rest are counted
+
+
+def some_names(names: list[str]) -> str:
+    """"Xã A, Xã B và 3 nơi khác": the first few names, the rest counted."""
+    more = len(names) - SHOWN_NAMES
+    return ", ".join(names[:SHOWN_NAMES]) + (f" và {more} nơi khác" if more > 0 else "")
+
 
 @dataclass(frozen=True)
 class SetupCheck:

@@ -22,7 +22,7 @@ from lms.core.models import InstallationSetting, User
 from lms.db import read_session, utcnow
 from lms.errors import FormErrors
 from lms.settings import Settings
-from lms.text import nfc
+from lms.text import InvalidInput, clean_text
 from lms.versions import ContentVersion
 
 log = logging.getLogger("lms")
@@ -127,28 +127,29 @@ def values_of(state: Any) -> InstallationValues:
 
 
 def save(ctx: Context, values_store: InstallationValues, *, actor: User, values: dict[str, str],
-         names: tuple[str, ...]) -> dict[str, str]:
+         names: tuple[str, ...], choices: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
     """Check and keep the settings `names` from a form; returns what was kept.
 
     A secret left empty keeps the one saved before. An empty value of another setting goes back
-    to the default."""
+    to the default. `choices` replaces a setting's fixed choices (the gateways installed)."""
     errors: dict[str, str] = {}
     chosen: dict[str, str | None] = {}
     for name in names:
         spec = EDITABLE[name]
         if name in values_store.fixed:
             continue
-        raw = nfc(values.get(name, "")).replace("\r\n", "\n").strip()
-        if name not in MULTILINE:
-            raw = " ".join(raw.split())
-        else:
-            raw = "\n".join(line.strip() for line in raw.split("\n") if line.strip())
+        lines = values.get(name, "").splitlines() if name in MULTILINE else [values.get(name, "")]
+        try:
+            raw = "\n".join(line for line in (clean_text(line, max_length=spec.max_length) for line in lines) if line)
+            if len(raw) > spec.max_length:
+                raise InvalidInput(f"Tối đa {spec.max_length} ký tự.")
+        except InvalidInput as exc:
+            errors[name] = f"{spec.label}: {exc}"
+            continue
         if spec.secret and not raw:
             continue
-        if len(raw) > spec.max_length:
-            errors[name] = f"{spec.label}: tối đa {spec.max_length} ký tự."
-            continue
-        if spec.choices and raw not in spec.choices:
+        allowed = (choices or {}).get(name, spec.choices)
+        if allowed and raw and raw not in allowed:  # empty: back to the default
             errors[name] = f"{spec.label}: chọn một trong các mục có sẵn."
             continue
         chosen[name] = raw or None

@@ -35,7 +35,7 @@ def _session_cookie(response: Response, request: Request, token: str) -> None:
     access.set_session_cookie(response, _settings(request), token)
 
 
-def _see_other(url: str) -> RedirectResponse:
+def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
@@ -96,7 +96,7 @@ def _signup_page(request: Request, db: Session, values: dict[str, Any], errors: 
 @router.get("/signup", dependencies=[access.PUBLIC_ROUTE])
 def signup_form(request: Request, db: Session = Depends(get_session)) -> Any:
     if request.state.user:
-        return _see_other("/account")
+        return see_other("/account")
     values = {"audience": request.query_params.get("audience", "")}
     return _signup_page(request, db, values, {})
 
@@ -122,7 +122,7 @@ def signup_submit(request: Request, values: FormValues, db: Session = Depends(ge
         _user, token = services.sign_up(context_of(request), data=data)
     except FormErrors as exc:
         return _signup_page(request, db, _without_passwords(values), exc.errors, status=422)
-    response = _see_other(safe_next(values.get("next"), "/account?welcome=1"))
+    response = see_other(safe_next(values.get("next"), "/account?welcome=1"))
     _session_cookie(response, request, token)
     return response
 
@@ -153,7 +153,7 @@ def login_submit(request: Request, values: FormValues) -> Any:
         status = exc.status if exc.code == "throttled" else 422
         return render(request, "core/login.html",
                       {"values": _without_passwords(values), "errors": {"form": exc.message}}, status_code=status)
-    response = _see_other(safe_next(values.get("next"), "/account"))
+    response = see_other(safe_next(values.get("next"), "/account"))
     _session_cookie(response, request, token)
     return response
 
@@ -161,7 +161,7 @@ def login_submit(request: Request, values: FormValues) -> Any:
 @router.post("/logout", dependencies=[access.PUBLIC_ROUTE])
 def logout(request: Request) -> Any:
     services.log_out(context_of(request), token=request.state.session_token)
-    response = _see_other("/")
+    response = see_other("/")
     access.delete_session_cookie(response, _settings(request))
     # A shared phone keeps nothing of the person who used it (htmx keeps no page history either).
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -224,7 +224,7 @@ def password_submit(request: Request, values: FormValues, user: User = Depends(a
                                       new=values.get("new", ""), confirm=values.get("confirm", ""))
     except FormErrors as exc:
         return render(request, "core/password.html", {"errors": exc.errors}, status_code=422)
-    response = _see_other("/account?changed=1")
+    response = see_other("/account?changed=1")
     _session_cookie(response, request, token)
     return response
 
@@ -269,7 +269,7 @@ def password_link_submit(request: Request, token: str, values: FormValues,
         if exc.code != "link_gone":
             raise
         return _link_page(request, db, token)
-    response = _see_other("/account?password_set=1")
+    response = see_other("/account?password_set=1")
     _session_cookie(response, request, session_token)
     return response
 
@@ -301,7 +301,7 @@ def setup_submit(request: Request, token: str, values: FormValues) -> Any:
     except ServiceError as exc:
         raise HTTPException(404) from exc
     # The first-run guide: name, places, villages, staff, SMS, then what is still missing.
-    response = _see_other("/staff/bat-dau?moi=1")
+    response = see_other("/staff/bat-dau?moi=1")
     _session_cookie(response, request, session_token)
     return response
 
@@ -396,7 +396,7 @@ def village_add(request: Request, values: FormValues, user: User = Depends(acces
         services.add_village(context_of(request), commune_id=commune.id, name=values.get("name", ""))
     except FormErrors as exc:
         return _villages_page(request, db, user, commune, exc.errors, values, status=422)
-    return _see_other(f"/staff/villages?commune={commune.id}&saved=1")
+    return see_other(f"/staff/villages?commune={commune.id}&saved=1")
 
 
 @router.post("/staff/villages/list")
@@ -463,7 +463,7 @@ def village_rename(request: Request, village_id: ObjectId, values: FormValues, u
     except FormErrors as exc:
         errors = {f"name-{village_id}": exc.errors["name"]}
         return _villages_page(request, db, user, commune, errors, status=422)
-    return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
+    return see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
 
 
 @router.post("/staff/villages/{village_id}/active")
@@ -471,7 +471,7 @@ def village_toggle(request: Request, village_id: ObjectId, values: FormValues, u
                    db: Session = Depends(get_session)) -> Any:
     village = _village_in_scope(db, user, village_id)
     services.set_village_active(context_of(request), village_id=village.id, active=values.get("active") == "1")
-    return _see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
+    return see_other(f"/staff/villages?commune={village.parent_id}&saved=1")
 
 
 @router.get("/staff/users")
@@ -551,7 +551,7 @@ def user_role(request: Request, user_id: ObjectId, values: FormValues, user: Use
                              commune_id=commune_id)
     except ServiceError as exc:
         return _user_page(request, db, user, target, exc.message, status=422)
-    return _see_other(f"/staff/users/{user_id}?saved=role")
+    return see_other(f"/staff/users/{user_id}?saved=role")
 
 
 @router.post("/staff/users/{user_id}/sessions/end")
@@ -559,7 +559,7 @@ def user_end_sessions(request: Request, user_id: ObjectId, user: User = Depends(
                       db: Session = Depends(get_session)) -> Any:
     target = _user_in_scope(db, user, user_id)
     services.end_sessions_of(context_of(request), user_id=target.id)
-    return _see_other(f"/staff/users/{user_id}?saved=sessions")
+    return see_other(f"/staff/users/{user_id}?saved=sessions")
 
 
 @router.post("/staff/users/{user_id}/erase")
@@ -624,5 +624,5 @@ def place_add(request: Request, values: FormValues, _user: User = Depends(access
         return _places_page(request, db, exc.errors, values, status=422)
     except ServiceError as exc:
         return _places_page(request, db, {"kind": exc.message}, values, status=422)
-    return _see_other("/staff/places")
+    return see_other("/staff/places")
 

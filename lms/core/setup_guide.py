@@ -15,7 +15,7 @@ from lms.core.models import Place, User
 from lms.errors import FormErrors, ServiceError
 from lms.plugin_host import flatten
 from lms.settings import Settings
-from lms.setup_checks import SetupCheck
+from lms.setup_checks import SetupCheck, some_names
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,6 @@ STEPS = (
     Step("kiem-tra", "Kiểm tra"),
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
-SHOWN_NAMES = 5  # communes named in one check; the rest are counted
 
 
 def next_step(slug: str) -> Step | None:
@@ -135,9 +134,7 @@ def checks(ctx: Context, db: Session) -> list[SetupCheck]:
 
 
 def _names(places: list[Place]) -> str:
-    shown = ", ".join(place.name for place in places[:SHOWN_NAMES])
-    more = len(places) - SHOWN_NAMES
-    return f"{shown} và {more} nơi khác" if more > 0 else shown
+    return some_names([place.name for place in places])
 
 
 def core_checks(ctx: Context, db: Session) -> list[SetupCheck]:
@@ -223,8 +220,9 @@ def _sms_check(ctx: Context) -> SetupCheck:
     gateway = active_gateway(ctx)
     name = getattr(gateway, "name", "none") if gateway is not None else "none"
     if name == "dev":
-        return SetupCheck("Chưa gửi SMS thật", False, "Cổng thử “dev” chỉ giữ tin nhắn để cán bộ xem "
-                          "(Quản lý → Tin nhắn SMS). Người quên mật khẩu nhờ cán bộ cấp liên kết đặt lại.",
+        return SetupCheck("Chưa gửi SMS thật", False, "Cổng thử “dev” chỉ giữ tin nhắn để cán bộ xem ở "
+                          "“Tin nhắn đã gửi (thử nghiệm)” trong khu vực Quản lý. Người quên mật khẩu nhờ cán bộ "
+                          "cấp liên kết đặt lại.",
                           "/staff/bat-dau/tin-nhan", "Đặt cổng SMS", advice=True, order=40)
     if name == "none":
         return SetupCheck("Không gửi SMS", False, "Người quên mật khẩu nhờ cán bộ cấp liên kết đặt lại.",

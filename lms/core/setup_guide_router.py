@@ -1,9 +1,9 @@
 """The first-run guide's pages, /staff/bat-dau/…: administrators only."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from lms import security as access
@@ -12,6 +12,7 @@ from lms.core import installation, official_places, services
 from lms.core import setup_guide as guide
 from lms.core import staff_accounts_services as accounts
 from lms.core.models import Place, User
+from lms.core.router import see_other
 from lms.core.staff_accounts import link_page
 from lms.db import get_session
 from lms.errors import FormErrors
@@ -23,10 +24,6 @@ router = APIRouter()
 NAME_FIELDS = ("site_name", "certificate_signer_title", "certificate_signer_name")
 SMS_FIELDS = ("sms_gateway", "sms_http_url", "sms_http_method", "sms_http_auth_header", "sms_http_body",
               "sms_http_content_type", "sms_http_success_text")
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _page(request: Request, slug: str, template: str, context: dict[str, Any], status: int = 200) -> Any:
@@ -74,20 +71,21 @@ def name_form(request: Request, user: User = Depends(access.admin)) -> Any:
 
 @router.post("/staff/bat-dau/ten")
 def name_save(request: Request, values: FormValues, user: User = Depends(access.admin)) -> Any:
+    return _save(request, user, values, NAME_FIELDS, "ten", lambda errors: _name_page(request, values, errors, 422))
+
+
+def _save(request: Request, user: User, values: dict[str, str], names: tuple[str, ...], slug: str,
+          refused: Callable[[dict[str, str]], Any], choices: dict[str, tuple[str, ...]] | None = None) -> Any:
+    """Keep a step's settings; "Lưu và tiếp tục" goes on to the next step, "Lưu" stays."""
     try:
         installation.save(context_of(request), installation.values_of(request.app.state), actor=user,
-                          values=values, names=NAME_FIELDS)
+                          values=values, names=names, choices=choices)
     except FormErrors as exc:
-        return _name_page(request, values, exc.errors, status=422)
-    return _see_other(_after(values, "ten"))
-
-
-def _after(values: dict[str, str], slug: str) -> str:
-    """"Lưu và tiếp tục" goes on to the next step; "Lưu" stays."""
+        return refused(exc.errors)
     step = guide.next_step(slug)
     if values.get("then") == "next" and step is not None:
-        return step.href
-    return f"/staff/bat-dau/{slug}?saved=1"
+        return see_other(step.href)
+    return see_other(f"/staff/bat-dau/{slug}?saved=1")
 
 
 # --- Province and communes -----------------------------------------------------------------
@@ -131,7 +129,7 @@ def places_save(request: Request, values: FormLists, user: User = Depends(access
     except FormErrors as exc:
         return _places_page(request, db, code, exc.errors, ticked=ticked, status=422)
     if (values.get("then") or [""])[0] == "next":
-        return _see_other("/staff/bat-dau/thon")
+        return see_other("/staff/bat-dau/thon")
     return _places_page(request, db, code, {}, chosen=chosen)
 
 
@@ -212,14 +210,14 @@ def staff_invite(request: Request, values: FormValues, user: User = Depends(acce
 def _sms_page(request: Request, values: dict[str, str], errors: dict[str, str], sent: str = "",
               status: int = 200) -> Any:
     store = installation.values_of(request.app.state)
-    from lms.core.recovery_services import active_gateway, gateways
+    from lms.core.recovery_services import active_gateway
 
     ctx = context_of(request)
     active = active_gateway(ctx)
     return _page(request, "tin-nhan", "core/setup_guide/sms.html", {
         "values": values, "errors": errors, "fixed": store.fixed, "sent": sent,
         "has_secret": bool(store.value("sms_http_auth_header")),
-        "installed": sorted(gateway.name for gateway in gateways(ctx)),
+        "installed": _installed_gateways(request),
         "active": getattr(active, "name", "none") if active is not None else "none",
     }, status)
 
@@ -229,14 +227,20 @@ def sms_form(request: Request, user: User = Depends(access.admin)) -> Any:
     return _sms_page(request, _settings_values(request, SMS_FIELDS), {})
 
 
+def _installed_gateways(request: Request) -> list[str]:
+    """The gateways plugins offer, and "http" (a plugin offers it only once its URL is set, which
+    the same form may be doing)."""
+    from lms.core.recovery_services import gateways
+
+    return sorted({"http"} | {gateway.name for gateway in gateways(context_of(request))})
+
+
 @router.post("/staff/bat-dau/tin-nhan")
 def sms_save(request: Request, values: FormValues, user: User = Depends(access.admin)) -> Any:
-    try:
-        installation.save(context_of(request), installation.values_of(request.app.state), actor=user,
-                          values=values, names=SMS_FIELDS)
-    except FormErrors as exc:
-        return _sms_page(request, {**values, "sms_http_auth_header": ""}, exc.errors, status=422)
-    return _see_other(_after(values, "tin-nhan"))
+    # Any gateway a plugin installs may be chosen, not only the built-in ones.
+    choices = {"sms_gateway": ("", "none", *_installed_gateways(request))}
+    return _save(request, user, values, SMS_FIELDS, "tin-nhan", choices=choices, refused=lambda errors: _sms_page(
+        request, {**values, "sms_http_auth_header": ""}, errors, status=422))
 
 
 @router.post("/staff/bat-dau/tin-nhan/thu")

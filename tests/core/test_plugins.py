@@ -120,6 +120,21 @@ def check_sms_gateways(settings, **_):
     assert page.status_code == 200, page.text
     phone, text = plugin.sent_messages[-1]
     assert phone == user.phone and re.search(r"\b\d{6}\b", text)
+    app.state.engine.dispose()
+
+    # Chosen in the first-run guide instead of the environment: the guide offers it by name.
+    app = create_app(settings)
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        admin = make_user(db, settings, role="admin")
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, admin.phone)
+        assert 'value="everything"' in client.get("/staff/bat-dau/tin-nhan").text
+        saved = post_form(client, "/staff/bat-dau/tin-nhan", {"sms_gateway": "everything"},
+                          page="/staff/bat-dau/tin-nhan")
+        assert saved.status_code == 303
+        post_form(client, "/forgot", {"phone": user.phone}, page="/forgot")
+    app.state.engine.dispose()
+    assert len(plugin.sent_messages) == 2 and plugin.sent_messages[-1][0] == user.phone
 
 
 def check_merge_accounts(app, settings, **_):

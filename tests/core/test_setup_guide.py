@@ -110,7 +110,7 @@ def test_name_and_signer_are_kept_and_shown_at_once(client, admin, app, db):
     assert app.state.settings.certificate_signer_name == ""
 
     too_long = post_form(client, "/staff/bat-dau/ten", {"site_name": "x" * 81}, page="/staff/bat-dau/ten")
-    assert too_long.status_code == 422 and "tối đa 80 ký tự" in too_long.text
+    assert too_long.status_code == 422 and "Tên hệ thống: Tối đa 80 ký tự." in too_long.text
 
 
 def test_a_setting_given_in_the_environment_is_shown_as_fixed(make_settings, engine, admin, new_app):

@@ -16,23 +16,9 @@ from lms.core.models import PasswordLink, RecoveryCode
 from lms.plugins.sms.gateways import HttpGateway
 from lms.plugins.sms.models import SmsMessage
 from tests.factories import PASSWORD, fresh, login, make_user, post_form, text_of
-from tests.sms.provider import start_provider
 
 NEW_PASSWORD = "mật khẩu mới của tôi 2027"
 SECRET_HEADER = "Bearer khoa-bi-mat-cua-nha-mang"
-
-
-@pytest.fixture(autouse=True)
-def fresh_timing(monkeypatch):
-    monkeypatch.setattr(recovery, "timing", recovery._GatewayTiming())
-
-
-@pytest.fixture
-def provider():
-    provider, server = start_provider()
-    yield provider
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

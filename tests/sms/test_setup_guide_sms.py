@@ -4,27 +4,12 @@ again, and a test message sent through a real local HTTP server playing the prov
 import pytest
 from sqlalchemy import select
 
-from lms.core import recovery_services as recovery
 from lms.core.models import InstallationSetting
 from lms.plugins.sms.models import SmsMessage
 from tests.factories import login, make_user, post_form
-from tests.sms.provider import start_provider
 
 SECRET = "Authorization: Bearer khoa-cua-nha-mang-123"
 PAGE = "/staff/bat-dau/tin-nhan"
-
-
-@pytest.fixture(autouse=True)
-def fresh_timing(monkeypatch):
-    monkeypatch.setattr(recovery, "timing", recovery._GatewayTiming())
-
-
-@pytest.fixture
-def provider():
-    provider, server = start_provider()
-    yield provider
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -67,6 +52,8 @@ def test_a_failing_provider_and_bad_input_are_said_plainly(office, provider, db)
     assert "Địa chỉ API bắt đầu bằng https://" in bad.text and "Một dòng dạng “Tên: giá trị”" in bad.text
     assert 'value="ftp://nha-mang.vn/sms"' in bad.text and "no colon here" not in bad.text
     assert db.exec(select(InstallationSetting)).scalars().all() == []
+    forged = _save(office, sms_gateway="zalo-cua-ai-do", sms_http_url=f"{provider.url}/send")
+    assert forged.status_code == 422 and "Cổng gửi tin nhắn: chọn một trong các mục có sẵn." in forged.text
     missing_url = _save(office, sms_http_url="")
     assert missing_url.status_code == 422 and "Cổng “http” cần địa chỉ API" in missing_url.text
 
@@ -84,6 +71,10 @@ def test_the_dev_gateway_keeps_the_test_for_staff_to_read(office, db):
     assert "Đã gửi tin nhắn thử qua cổng “dev”" in sent.text and 'href="/staff/sms"' in sent.text
     [message] = db.exec(select(SmsMessage)).scalars().all()
     assert "cổng SMS đã hoạt động" in message.text
+    # The check page sends staff to the page by the name the staff area gives it.
+    advice = office.get("/staff/bat-dau/kiem-tra").text.split("<h2>Nên biết", 1)[1]
+    assert "“Tin nhắn đã gửi (thử nghiệm)”" in advice
+    assert '<a class="choice" href="/staff/sms">Tin nhắn đã gửi (thử nghiệm)</a>' in office.get("/staff").text
     assert _save(office, sms_gateway="none", sms_http_url="").status_code == 303
     off = post_form(office, f"{PAGE}/thu", {"test_phone": "0912345678"}, page=PAGE)
     assert off.status_code == 422 and "Chưa có cổng gửi tin nhắn nào đang dùng" in off.text

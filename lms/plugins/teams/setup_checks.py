@@ -6,9 +6,7 @@ from sqlmodel import Session
 
 from lms.core.models import Place
 from lms.plugins.teams.models import Team
-from lms.setup_checks import SetupCheck
-
-SHOWN_NAMES = 5
+from lms.setup_checks import SetupCheck, some_names
 
 
 def setup_checks(db: Session) -> list[SetupCheck]:
@@ -19,9 +17,7 @@ def setup_checks(db: Session) -> list[SetupCheck]:
     if not communes:
         return []
     if without:
-        more = len(without) - SHOWN_NAMES
-        names = ", ".join(without[:SHOWN_NAMES]) + (f" và {more} nơi khác" if more > 0 else "")
         return [SetupCheck("Xã, phường chưa có tổ công nghệ số cộng đồng", False,
-                           f"{names}. Tổ giúp người dân ở thôn học và cài ứng dụng.", "/teams",
+                           f"{some_names(without)}. Tổ giúp người dân ở thôn học và cài ứng dụng.", "/teams",
                            "Lập tổ", advice=True, order=70)]
     return [SetupCheck("Mỗi xã, phường đã có tổ công nghệ số cộng đồng", True, order=70)]
